@@ -1,0 +1,57 @@
+"""Flasky: the greeting app of Flask Web Development, answering full pages or htmx fragments."""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
+
+from . import cli, database, hypermedia, templating
+from .config import config
+from .extensions import db, htmx, mail, migrate, moment
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
+
+
+def create_app(config_name=None, **overrides):
+    """Build the app for a named configuration (FLASK_CONFIG, else 'default'); keyword overrides win over all."""
+    settings = _settings(config_name or os.environ.get("FLASK_CONFIG") or "default")
+    root = resource_root()
+    app = Flask(__name__, static_folder=root / "static", template_folder=root / "templates")
+    app.jinja_loader = ChoiceLoader(
+        [FileSystemLoader(root / "templates"), PrefixLoader({"partials": FileSystemLoader(root / "partials")})]
+    )
+
+    app.config.from_object(settings)
+    app.config.from_prefixed_env()
+    app.config.update(overrides)
+    settings.check(app.config)
+
+    for extension in (db, mail, moment, htmx):
+        extension.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    database.init_app(app)
+    hypermedia.init_app(app)
+    templating.init_app(app)
+
+    from .main import bp as main_blueprint
+    from .main import errors  # noqa: F401  (registers the app-wide error handlers on the blueprint)
+
+    app.register_blueprint(main_blueprint)
+    cli.init_app(app)
+    return app
+
+
+def resource_root():
+    """Find templates/, partials/ and static/: inside the package when installed as a wheel, else beside it."""
+    return PACKAGE_DIR if (PACKAGE_DIR / "templates").is_dir() else PACKAGE_DIR.parent
+
+
+def _settings(config_name):
+    """Instantiate the named configuration class, which reads the environment now."""
+    try:
+        return config[config_name]()
+    except KeyError:
+        names = ", ".join(sorted(config))
+        raise ValueError(f"Unknown configuration {config_name!r}: choose one of {names}.") from None

@@ -1,0 +1,118 @@
+"""Configuration classes, read from the environment when the app is created (never at import)."""
+
+import os
+
+# Keys that must never protect a production deployment: empty, our development default, the book's example.
+INSECURE_SECRET_KEYS = frozenset({"", "dev", "secret", "changeme", "hard to guess string", "flasky-dev-key"})
+MIN_SECRET_KEY_LENGTH = 32
+
+
+def env_str(name, default=None):
+    """Read a string setting, treating an empty value as unset."""
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def env_int(name, default):
+    """Read an integer setting, refusing junk with a message that names the variable."""
+    value = env_str(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {value!r}") from None
+
+
+def env_bool(name, default=False):
+    """Read a boolean setting: 1/true/yes/on are true, 0/false/no/off are false."""
+    value = env_str(name)
+    if value is None:
+        return default
+    lowered = value.lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"{name} must be true or false, not {value!r}")
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # A name form needs a few KB; anything bigger is refused with a 413 page.
+    MAX_CONTENT_LENGTH = 64 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SQLITE_BUSY_TIMEOUT_MS = 5000
+
+    def __init__(self):
+        self.SECRET_KEY = env_str("SECRET_KEY", "flasky-dev-key")
+        self.MAIL_SERVER = env_str("MAIL_SERVER")
+        self.MAIL_PORT = env_int("MAIL_PORT", 587)
+        self.MAIL_USE_TLS = env_bool("MAIL_USE_TLS", True)
+        self.MAIL_USE_SSL = env_bool("MAIL_USE_SSL", False)
+        self.MAIL_USERNAME = env_str("MAIL_USERNAME")
+        self.MAIL_PASSWORD = env_str("MAIL_PASSWORD")
+        self.FLASKY_ADMIN = env_str("FLASKY_ADMIN")
+        self.FLASKY_MAIL_SUBJECT_PREFIX = os.environ.get("FLASKY_MAIL_SUBJECT_PREFIX", "[Flasky] ")
+        self.FLASKY_MAIL_SENDER = env_str("FLASKY_MAIL_SENDER", "Flasky Admin <flasky@example.com>")
+        self.MAIL_DEFAULT_SENDER = self.FLASKY_MAIL_SENDER
+
+    def check(self, config):
+        """Refuse settings that would be unsafe in this environment (none by default)."""
+
+
+class DevelopmentConfig(Config):
+    """Local development: debug on, SQLite file in the instance folder."""
+
+    DEBUG = True
+
+    def __init__(self):
+        super().__init__()
+        self.SQLALCHEMY_DATABASE_URI = env_str("DEV_DATABASE_URL", "sqlite:///data-dev.sqlite")
+
+
+class TestingConfig(Config):
+    """The test suite: fixed secret, in-memory SQLite unless TEST_DATABASE_URL is given."""
+
+    TESTING = True
+
+    def __init__(self):
+        super().__init__()
+        self.SECRET_KEY = "testing-secret-key-not-for-production"
+        self.SQLALCHEMY_DATABASE_URI = env_str("TEST_DATABASE_URL", "sqlite://")
+
+
+class ProductionConfig(Config):
+    """Serving real users: no debug, and a secret key that is really secret."""
+
+    DEBUG = False
+    SESSION_COOKIE_SECURE = True
+
+    def __init__(self):
+        super().__init__()
+        self.SECRET_KEY = env_str("SECRET_KEY")
+        self.SQLALCHEMY_DATABASE_URI = env_str("DATABASE_URL", "sqlite:///data.sqlite")
+
+    def check(self, config):
+        """Refuse to start production with a missing, short or well-known SECRET_KEY, or with debug on."""
+        key = config.get("SECRET_KEY") or ""
+        if key.strip().lower() in INSECURE_SECRET_KEYS or len(key) < MIN_SECRET_KEY_LENGTH:
+            raise RuntimeError(
+                "SECRET_KEY is missing, shorter than "
+                f"{MIN_SECRET_KEY_LENGTH} characters or a well-known default: set SECRET_KEY to a long random "
+                "value, e.g. the output of: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        if config.get("DEBUG"):
+            raise RuntimeError("DEBUG must be off in production: unset FLASK_DEBUG.")
+
+
+config = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+    "default": DevelopmentConfig,
+}

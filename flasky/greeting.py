@@ -1,0 +1,43 @@
+"""The one place that decides whether a name is new or known, safely under concurrent submissions."""
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .extensions import db
+from .models import User, utcnow
+
+# INSERT ... ON CONFLICT DO NOTHING lets the unique index settle a race between two first submissions.
+_INSERT_IGNORING_CONFLICTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
+def find_user(name):
+    """Return the user stored under this exact (normalised) name, or None."""
+    return db.session.scalar(select(User).filter_by(username=name))
+
+
+def remember(name):
+    """Store a name seen for the first time or mark a known one as seen again, in one transaction; return (user, is_new)."""
+    now = utcnow()
+    user = find_user(name)
+    is_new = False
+    if user is None:
+        user = _insert_unless_taken(name, now)
+        is_new = user is not None
+        if not is_new:  # another request stored it between our SELECT and INSERT
+            user = find_user(name)
+    if not is_new:
+        user.seen(now)
+    db.session.commit()
+    return user, is_new
+
+
+def _insert_unless_taken(name, now):
+    """Insert a user row, or return None when the name is already taken."""
+    insert = _INSERT_IGNORING_CONFLICTS[db.session.get_bind().dialect.name]
+    statement = (
+        insert(User)
+        .values(username=name, first_seen=now, last_seen=now)
+        .on_conflict_do_nothing(index_elements=[User.username])
+        .returning(User)
+    )
+    return db.session.scalar(statement)

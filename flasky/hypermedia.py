@@ -1,0 +1,52 @@
+"""Page-or-fragment rendering in one place, so every view answers htmx swaps and plain requests alike."""
+
+from flask import make_response, render_template, request
+
+from .extensions import htmx
+
+# htmx settings, read from <meta name="htmx-config">: full pages on history restore, no eval or inline
+# scripts, no injected styles, and 4xx/5xx answers swapped too (ours are fragments meant to be shown).
+HTMX_CONFIG = {
+    "historyRestoreAsHxRequest": False,
+    "allowEval": False,
+    "allowScriptTags": False,
+    "includeIndicatorStyles": False,
+    "selfRequestsOnly": True,
+    "responseHandling": [
+        {"code": "204", "swap": False},
+        {"code": "[2345]..", "swap": True, "error": False},
+    ],
+}
+
+# Everything that changes what a view returns for the same URL, so caches keep the variants apart.
+VARY_HEADERS = ("HX-Request", "HX-Boosted", "HX-History-Restore-Request")
+
+
+def wants_fragment():
+    """Tell whether to answer with a fragment: an htmx swap that is neither boosted nor a history restore."""
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def render(page, fragment=None, *, oob=(), status=200, headers=None, **context):
+    """Render the full page, or for an htmx swap the fragment plus out-of-band partials, with one status."""
+    if wants_fragment():
+        body = render_template("fragment-response.html", fragment=fragment, oob_partials=oob, **context)
+    else:
+        body = render_template(page, **context)
+    return make_response(body, status, headers or {})
+
+
+def add_vary(response):
+    """Mark view responses as varying on the htmx headers, and as private to this visitor unless a view says otherwise."""
+    if request.endpoint != "static":
+        response.vary.update(VARY_HEADERS)
+        if "Cache-Control" not in response.headers:
+            response.cache_control.private = True
+            response.cache_control.no_cache = True
+    return response
+
+
+def init_app(app):
+    """Register the response hook and the htmx settings on the app."""
+    app.after_request(add_vary)
+    app.context_processor(lambda: {"htmx_config": HTMX_CONFIG})

@@ -1,0 +1,55 @@
+"""Error pages in the layout for plain requests, and an error message in the flash region for htmx swaps."""
+
+import secrets
+
+from flask import current_app
+from werkzeug.exceptions import HTTPException
+
+from .. import hypermedia
+from . import bp
+
+# What a visitor reads for each status: a title, and what to do about it.
+ERROR_TEXT = {
+    400: ("Bad request", "The request could not be understood. Please go back and try again."),
+    404: ("Page not found", "There is no page at this address."),
+    405: ("Method not allowed", "This address does not accept that kind of request."),
+    413: ("Too much data", "That was more than this form accepts. Please send something shorter."),
+    500: ("Something went wrong", "An unexpected error happened on our side. Please try again in a moment."),
+}
+# Response headers of an exception that must survive into our own page (405 names the allowed methods).
+KEPT_HEADERS = {"allow", "retry-after", "www-authenticate"}
+
+
+@bp.app_errorhandler(HTTPException)
+def http_error(error):
+    """Answer any HTTP error (unhandled exceptions arrive here as 500) with our page or fragment."""
+    code = error.code or 500
+    title, message = ERROR_TEXT.get(code, (error.name, "The request could not be completed."))
+    if error.description != type(error).description:
+        message = error.description
+    incident = _log_incident(error) if code >= 500 else None
+    headers = [(key, value) for key, value in error.get_headers() if key.lower() in KEPT_HEADERS]
+    alerts = None
+    if hypermedia.wants_fragment():
+        # The message goes out of band into the flash region; nothing replaces the element that asked.
+        headers.append(("HX-Reswap", "none"))
+        alerts = [("danger", f"{title}: {message}" + (f" (incident {incident})" if incident else ""))]
+    return hypermedia.render(
+        "errors/error.html",
+        oob=("partials/flashes.html",),
+        status=code,
+        headers=headers,
+        code=code,
+        title=title,
+        message=message,
+        incident=incident,
+        alerts=alerts,
+    )
+
+
+def _log_incident(error):
+    """Log a server error with a short id that the visitor can quote, and return that id."""
+    incident = secrets.token_hex(4)
+    original = getattr(error, "original_exception", None) or error
+    current_app.logger.error("Server error, incident %s", incident, exc_info=original)
+    return incident

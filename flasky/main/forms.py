@@ -1,0 +1,78 @@
+"""The name form and the rules a name must follow."""
+
+import unicodedata
+
+from flask_wtf import FlaskForm
+from wtforms import StringField, SubmitField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from ..models import USERNAME_MAX_LENGTH
+
+# Bidirectional embeddings, overrides and isolates can make a name display as something it is not.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Joiners shape emoji sequences and several scripts, so they may appear inside a visible name.
+JOINERS = frozenset("\u200c\u200d")
+# Names that the URL /user/<name> could not carry back to the app ("/" is refused too).
+URL_UNSAFE_NAMES = frozenset({".", ".."})
+
+# What a failed CSRF check means to a visitor, keyed by Flask-WTF's own message.
+CSRF_MESSAGES = {
+    "The CSRF token has expired.": "This form has expired, please try again.",
+    "The CSRF token is missing.": "This form was sent without its security token, please try again.",
+    "The CSRF session token is missing.": "Your session has expired (are cookies allowed?), please try again.",
+    # Also what a lost session cookie looks like: loading the form starts a new session.
+    "The CSRF tokens do not match.": "Your session changed since this form was loaded, please try again.",
+}
+CSRF_FALLBACK_MESSAGE = "This form's security token is not valid, please try again."
+
+
+def normalise_name(value):
+    """Return the name in Unicode NFC with surrounding white space removed."""
+    if value is None:
+        return value
+    return unicodedata.normalize("NFC", value).strip()
+
+
+def check_characters(form, field):
+    """Reject names with control, direction-changing or invisible characters, or that no URL can carry."""
+    name = field.data
+    categories = [unicodedata.category(char) for char in name]
+    if any(category in {"Cc", "Zl", "Zp"} for category in categories):
+        raise ValidationError("Names cannot contain control characters or line breaks.")
+    if any(char in BIDI_CONTROLS for char in name):
+        raise ValidationError("Names cannot contain characters that change the text direction.")
+    visible = [char for char, category in zip(name, categories) if not _is_invisible(char, category)]
+    if not visible:
+        raise ValidationError("Please enter a name with at least one visible character.")
+    if any(category == "Cf" and char not in JOINERS for char, category in zip(name, categories)):
+        raise ValidationError("Names cannot contain invisible formatting characters.")
+    if "/" in name or name in URL_UNSAFE_NAMES:
+        raise ValidationError("Names cannot contain “/” or be just “.” or “..”.")
+
+
+def _is_invisible(char, category):
+    """Tell whether a character shows nothing by itself: spaces, formatting and combining marks."""
+    return char.isspace() or category in {"Cf", "Mn", "Me", "Zs"}
+
+
+class NameForm(FlaskForm):
+    """Ask for the visitor's name."""
+
+    name = StringField(
+        "What is your name?",
+        filters=[normalise_name],
+        validators=[
+            DataRequired("Please enter your name."),
+            Length(max=USERNAME_MAX_LENGTH, message=f"Names can be at most {USERNAME_MAX_LENGTH} characters long."),
+            check_characters,
+        ],
+    )
+    submit = SubmitField("Submit")
+
+    @property
+    def csrf_message(self):
+        """Return a visitor-friendly explanation of a failed CSRF check, or None when it passed."""
+        errors = getattr(self, "csrf_token", None) and self.csrf_token.errors
+        if not errors:
+            return None
+        return CSRF_MESSAGES.get(errors[0], CSRF_FALLBACK_MESSAGE)

@@ -1,0 +1,72 @@
+"""Views: each builds its form, calls one domain function and answers a page or a fragment."""
+
+import unicodedata
+
+from flask import abort, current_app, flash, redirect, session, url_for
+
+from .. import greeting, hypermedia
+from ..extensions import moment
+from ..models import utcnow
+from . import bp
+from .forms import NameForm
+
+CHANGED_NAME = "Looks like you have changed your name!"
+
+
+def render_index(form, *, oob=(), status=200, fragment="partials/name-form.html", **context):
+    """Answer with the index page, or with one of its fragments for an htmx swap."""
+    return hypermedia.render(
+        "index.html",
+        fragment,
+        oob=oob,
+        status=status,
+        form=form,
+        name=session.get("name"),
+        known=session.get("known", False),
+        current_time=utcnow(),
+        **context,
+    )
+
+
+@bp.route("/", methods=["GET", "POST"])
+def index():
+    """Show the greeting and the name form; remember a submitted name (PRG without JS, in place with htmx)."""
+    form = NameForm()
+    if not form.is_submitted():
+        return render_index(form)
+    if not form.validate():
+        return render_index(form, status=400 if form.csrf_message else 422)
+    name = form.name.data
+    _, is_new = greeting.remember(name)
+    if session.get("name") not in (None, name):
+        flash(CHANGED_NAME)
+    session.update(name=name, known=not is_new)
+    if not hypermedia.wants_fragment():
+        return redirect(url_for(".index"), 303)
+    return render_index(NameForm(formdata=None), oob=("partials/greeting.html", "partials/flashes.html"), greeted=True)
+
+
+@bp.post("/validate/name")
+def validate_name():
+    """Check the name field as the visitor types, without storing anything."""
+    form = NameForm(meta={"csrf": False})
+    form.name.validate(form)
+    return render_index(form, fragment="partials/name-error.html")
+
+
+@bp.route("/user/<name>")
+def user(name):
+    """Show what the app remembers of one name."""
+    found = greeting.find_user(unicodedata.normalize("NFC", name))
+    if found is None:
+        abort(404, description=f"Nobody called “{name}” has been here yet.")
+    return hypermedia.render("user.html", "partials/user-card.html", user=found)
+
+
+@bp.route("/flask-moment.js")
+def moment_js():
+    """Serve Flask-Moment's rendering code as a script file, so pages need no inline script."""
+    response = current_app.response_class(moment.flask_moment_js(), mimetype="text/javascript")
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response

@@ -1,0 +1,138 @@
+"""User pages and the error pages: full pages for browsers, flash-region fragments for htmx."""
+
+from urllib.parse import quote, unquote
+
+import pytest
+
+
+@pytest.mark.parametrize("name", ["Alice", "Zo\u00e9", "日本語", "محمد", "🚀 Rocket", "a b?c#d%e&f", "...", "O'Brien"])
+def test_user_page_for_any_unicode_name(greet, client, name):
+    greet(name)
+    link = client.get("/").soup.select_one("#greeting a")["href"]
+    assert unquote(link) == "/user/" + name
+    page = client.get(link)
+    assert page.status_code == 200
+    assert page.text_of("user-heading") == f"Hello, {name}!"
+    assert page.soup.select_one("#first-seen .flask-moment")["data-format"] == "LLL"
+    assert page.soup.select_one("#first-seen noscript").get_text().endswith("UTC")
+    assert page.soup.select_one("#last-seen .flask-moment[data-function=fromNow]")
+
+
+def test_user_page_finds_a_name_typed_decomposed_in_the_url(greet, client):
+    greet("Zo\u00e9")
+    assert client.get("/user/" + quote("Zoe\u0301")).status_code == 200
+
+
+def test_user_page_shows_first_and_last_seen(greet, client, stored_users, monkeypatch):
+    from datetime import datetime
+
+    import flasky.greeting
+
+    monkeypatch.setattr(flasky.greeting, "utcnow", lambda: datetime(2020, 1, 2, 3, 4, 5))
+    greet("Alice")
+    monkeypatch.setattr(flasky.greeting, "utcnow", lambda: datetime(2021, 6, 7, 8, 9, 10))
+    greet("Alice")
+    page = client.get("/user/Alice")
+    assert page.soup.select_one("#first-seen .flask-moment")["data-timestamp"] == "2020-01-02T03:04:05Z"
+    assert page.soup.select_one("#last-seen .flask-moment")["data-timestamp"] == "2021-06-07T08:09:10Z"
+    assert page.soup.select_one("#first-seen noscript").get_text() == "02 January 2020, 03:04 UTC"
+    [user] = stored_users()
+    assert (user.first_seen, user.last_seen) == (datetime(2020, 1, 2, 3, 4, 5), datetime(2021, 6, 7, 8, 9, 10))
+
+
+def test_user_page_modes(greet, client):
+    greet("Alice")
+    assert client.hx_get("/user/Alice", boosted=True).soup.html is not None
+    assert client.hx_get("/user/Alice", history_restore=True).soup.html is not None
+    fragment = client.hx_get("/user/Alice")
+    assert fragment.soup.html is None
+    assert [tag["id"] for tag in fragment.soup.find_all(recursive=False)] == ["user-card"]
+
+
+def test_unknown_user_is_a_404_page_in_the_layout(client):
+    page = client.get("/user/" + quote("<b>Nobody"))
+    assert page.status_code == 404
+    assert page.soup.select_one("nav .navbar-brand")
+    assert page.text_of("error-heading") == "Page not found"
+    assert page.text_of("error-message") == "Nobody called “<b>Nobody” has been here yet."
+    assert "<b>Nobody" not in page.get_data(as_text=True)
+
+
+def test_unknown_url_is_a_404_page(client):
+    page = client.get("/no/such/page")
+    assert page.status_code == 404
+    assert page.text_of("error-message") == "There is no page at this address."
+    assert page.soup.title.get_text() == "Page not found – Flasky"
+
+
+def test_errors_during_htmx_requests_are_fragments_for_the_flash_region(client):
+    response = client.hx_get("/user/Nobody")
+    assert response.status_code == 404
+    assert response.headers["HX-Reswap"] == "none"
+    assert response.soup.html is None
+    flashes = response.fragment("flashes")
+    assert flashes["hx-swap-oob"] == "innerHTML"
+    assert response.text_of("flashes") == "Page not found: Nobody called “Nobody” has been here yet."
+
+
+def test_boosted_navigation_to_a_missing_page_gets_the_full_error_page(client):
+    response = client.hx_get("/user/Nobody", boosted=True)
+    assert response.status_code == 404
+    assert "HX-Reswap" not in response.headers
+    assert response.soup.html is not None
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_wrong_method_is_a_405_that_names_the_allowed_ones(client, htmx):
+    response = client.hx_request("PUT", "/") if htmx else client.put("/")
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS", "POST"}
+    assert "Method not allowed" in response.get_data(as_text=True)
+    assert (response.soup.html is None) is htmx
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_malformed_request_is_a_400_page(client, htmx):
+    headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+    response = client.hx_request("POST", "/", headers=headers, data=b"name=%ZZ&csrf_token=") if htmx \
+        else client.post("/", headers=headers, data=b"name=%ZZ&csrf_token=")
+    assert response.status_code == 400
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+@pytest.fixture
+def failing_app(app_overrides):
+    app_overrides["PROPAGATE_EXCEPTIONS"] = False
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_server_errors_show_an_incident_id_and_log_it(failing_app, app, client, caplog, htmx):
+    def explode():
+        raise RuntimeError("database password is hunter2")
+
+    app.add_url_rule("/explode", "explode", explode)
+    response = client.hx_get("/explode") if htmx else client.get("/explode")
+    assert response.status_code == 500
+    body = response.get_data(as_text=True)
+    assert "hunter2" not in body and "Traceback" not in body
+    incident = [record for record in caplog.records if "incident" in record.getMessage()]
+    assert len(incident) == 1
+    incident_id = incident[0].args[0]
+    if htmx:
+        assert response.headers["HX-Reswap"] == "none"
+        assert f"(incident {incident_id})" in response.text_of("flashes")
+    else:
+        assert response.text_of("error-heading") == "Something went wrong"
+        assert response.text_of("incident") == incident_id
+
+
+def test_favicon_and_flask_moment_script_are_served(index, client):
+    icon = index.soup.select_one('link[rel="icon"]')["href"]
+    assert icon.startswith("/static/")
+    with client.get(icon) as response:
+        assert response.status_code == 200
+    script = client.get("/flask-moment.js")
+    assert script.status_code == 200
+    assert script.mimetype == "text/javascript"
+    assert "function flask_moment_render_all" in script.get_data(as_text=True)
+    assert "max-age=3600" in script.headers["Cache-Control"]

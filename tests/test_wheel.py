@@ -1,0 +1,56 @@
+"""The package installs as a wheel that carries its templates, partials, static files and migrations."""
+
+import os
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+SMOKE = textwrap.dedent(
+    """
+    import flasky
+    from flasky import create_app
+    from flask_migrate import upgrade
+
+    assert "site-packages" in flasky.__file__, flasky.__file__
+    app = create_app("production", SQLALCHEMY_DATABASE_URI="sqlite:///" + DB)
+    with app.app_context():
+        upgrade()
+    client = app.test_client()
+    page = client.get("/")
+    assert page.status_code == 200 and "What is your name?" in page.text, page.status_code
+    fragment = client.get("/", headers={"HX-Request": "true"})
+    assert 'id="name-form"' in fragment.text and "<html" not in fragment.text
+    with client.get("/static/vendor/htmx-2.0.11/htmx.min.js") as script:
+        assert script.status_code == 200
+    print("wheel ok")
+    """
+)
+
+
+@pytest.mark.slow
+def test_wheel_installs_and_serves_from_a_fresh_venv(tmp_path):
+    dist = tmp_path / "dist"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", dist, PROJECT],
+                   check=True, timeout=300, capture_output=True)
+    [wheel] = dist.glob("flasky-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    for expected in ("flasky/templates/base.html", "flasky/partials/name-form.html", "flasky/static/app.js",
+                     "flasky/static/vendor/htmx-2.0.11/htmx.min.js", "flasky/migrations/env.py",
+                     "flasky/migrations/versions/0001_create_roles_and_users.py"):
+        assert expected in names
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", venv], check=True, timeout=120)
+    python = venv / "bin" / "python"
+    subprocess.run([python, "-m", "pip", "install", "-q", wheel], check=True, timeout=600, capture_output=True)
+    env = {**os.environ, "SECRET_KEY": "s" * 48}
+    env.pop("PYTHONPATH", None)
+    script = f"DB = {str(tmp_path / 'wheel.sqlite')!r}\n" + SMOKE
+    result = subprocess.run([python, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "wheel ok" in result.stdout
