@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
-from . import cli, database, hypermedia, templating
+from . import cli, database, delivery, hypermedia, templating
 from .config import config
 from .extensions import db, htmx, mail, migrate, moment
 
@@ -32,6 +32,7 @@ def create_app(config_name=None, **overrides):
         extension.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     database.init_app(app)
+    delivery.init_app(app)
     hypermedia.init_app(app)
     templating.init_app(app)
 

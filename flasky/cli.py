@@ -1,16 +1,52 @@
-"""Command-line additions: the shell context and `flask test`."""
+"""Command-line additions: the shell context, `flask test` and `flask mail`."""
 
 import subprocess
 import sys
 
 import click
+from flask.cli import AppGroup
+from sqlalchemy import select, update
 
+from . import delivery
 from .extensions import db
-from .models import Role, User
+from .models import OutboxMessage, Role, User
+
+mail_cli = AppGroup("mail", help="Inspect and deliver the outbox of admin mail.")
+
+
+@mail_cli.command("status")
+@click.option("--errors", "error_count", default=5, show_default=True, help="How many recent errors to list.")
+def mail_status(error_count):
+    """Show how many messages are pending, being sent, sent and failed, with the latest errors."""
+    counts = delivery.status_counts()
+    click.echo("  ".join(f"{status}: {count}" for status, count in counts.items()))
+    failing = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.last_error.is_not(None)).order_by(OutboxMessage.id.desc())
+        .limit(error_count)
+    ).all()
+    for message in failing:
+        click.echo(f"#{message.id} {message.status} to {message.recipient} after {message.attempts} attempt(s): "
+                   f"{message.last_error}")
+
+
+@mail_cli.command("send-pending")
+@click.option("--retry-failed", is_flag=True, help="Give failed messages another chance first.")
+def mail_send_pending(retry_failed):
+    """Deliver every pending message now, whatever its retry schedule."""
+    if retry_failed:
+        db.session.execute(update(OutboxMessage).where(OutboxMessage.status == OutboxMessage.FAILED)
+                           .values(status=OutboxMessage.PENDING, attempts=0))
+        db.session.commit()
+    delivery.deliver_due(ignore_schedule=True)
+    counts = delivery.status_counts()
+    click.echo("  ".join(f"{status}: {count}" for status, count in counts.items()))
+    if counts[OutboxMessage.PENDING] or counts[OutboxMessage.FAILED]:
+        sys.exit(1)
 
 
 def init_app(app):
     """Register the shell context and commands on the app."""
+    app.cli.add_command(mail_cli)
 
     @app.shell_context_processor
     def shell_context():

@@ -24,6 +24,17 @@ def env_int(name, default):
         raise ValueError(f"{name} must be a whole number, not {value!r}") from None
 
 
+def env_float(name, default):
+    """Read a number of seconds (or any decimal), refusing junk with a message that names the variable."""
+    value = env_str(name)
+    if value is None:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, not {value!r}") from None
+
+
 def env_bool(name, default=False):
     """Read a boolean setting: 1/true/yes/on are true, 0/false/no/off are false."""
     value = env_str(name)
@@ -60,6 +71,22 @@ class Config:
         self.FLASKY_MAIL_SUBJECT_PREFIX = os.environ.get("FLASKY_MAIL_SUBJECT_PREFIX", "[Flasky] ")
         self.FLASKY_MAIL_SENDER = env_str("FLASKY_MAIL_SENDER", "Flasky Admin <flasky@example.com>")
         self.MAIL_DEFAULT_SENDER = self.FLASKY_MAIL_SENDER
+        # Flask-Mail would suppress sending under TESTING; delivery is ours to decide (no MAIL_SERVER: the log).
+        self.MAIL_SUPPRESS_SEND = False
+        self.MAIL_TIMEOUT = env_float("MAIL_TIMEOUT", 10.0)
+        # Links in mail are built from this, never from a request's Host header.
+        self.FLASKY_BASE_URL = env_str("FLASKY_BASE_URL", "http://127.0.0.1:5000")
+        self.FLASKY_MAIL_WORKER = env_bool("FLASKY_MAIL_WORKER", True)
+        self.FLASKY_MAIL_POLL_SECONDS = env_float("FLASKY_MAIL_POLL_SECONDS", 5.0)
+        self.FLASKY_MAIL_RETRY_BASE = env_float("FLASKY_MAIL_RETRY_BASE", 2.0)
+        self.FLASKY_MAIL_RETRY_MAX = env_float("FLASKY_MAIL_RETRY_MAX", 60.0)
+        self.FLASKY_MAIL_MAX_ATTEMPTS = env_int("FLASKY_MAIL_MAX_ATTEMPTS", 30)
+        self.FLASKY_MAIL_LEASE_SECONDS = env_float("FLASKY_MAIL_LEASE_SECONDS", 120.0)
+        self.FLASKY_MAIL_BATCH = env_int("FLASKY_MAIL_BATCH", 200)
+        # Flood guard: past this many admin notes per window, the rest arrive as one digest mail.
+        self.FLASKY_MAIL_DIGEST_LIMIT = env_int("FLASKY_MAIL_DIGEST_LIMIT", 5)
+        self.FLASKY_MAIL_DIGEST_WINDOW = env_float("FLASKY_MAIL_DIGEST_WINDOW", 600.0)
+        self.CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 
     def check(self, config):
         """Refuse settings that would be unsafe in this environment (none by default)."""
@@ -83,6 +110,7 @@ class TestingConfig(Config):
     def __init__(self):
         super().__init__()
         self.SECRET_KEY = "testing-secret-key-not-for-production"
+        self.FLASKY_MAIL_WORKER = env_bool("FLASKY_MAIL_WORKER", False)
         self.SQLALCHEMY_DATABASE_URI = env_str("TEST_DATABASE_URL", "sqlite://")
 
 
@@ -96,6 +124,7 @@ class ProductionConfig(Config):
         super().__init__()
         self.SECRET_KEY = env_str("SECRET_KEY")
         self.SQLALCHEMY_DATABASE_URI = env_str("DATABASE_URL", "sqlite:///data.sqlite")
+        self.FLASKY_BASE_URL = env_str("FLASKY_BASE_URL")
 
     def check(self, config):
         """Refuse to start production with a missing, short or well-known SECRET_KEY, or with debug on."""
@@ -108,6 +137,8 @@ class ProductionConfig(Config):
             )
         if config.get("DEBUG"):
             raise RuntimeError("DEBUG must be off in production: unset FLASK_DEBUG.")
+        if config.get("FLASKY_ADMIN") and not config.get("FLASKY_BASE_URL"):
+            raise RuntimeError("FLASKY_BASE_URL must be set (e.g. https://flasky.example.com) for links in admin mail.")
 
 
 config = {

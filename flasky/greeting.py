@@ -1,9 +1,11 @@
 """The one place that decides whether a name is new or known, safely under concurrent submissions."""
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .extensions import db
+from .mail import queue_email
 from .models import User, utcnow
 
 # INSERT ... ON CONFLICT DO NOTHING lets the unique index settle a race between two first submissions.
@@ -16,7 +18,7 @@ def find_user(name):
 
 
 def remember(name):
-    """Store a name seen for the first time or mark a known one as seen again, in one transaction; return (user, is_new)."""
+    """Store a new name (and the admin's note about it) or mark a known one seen, in one transaction; return (user, is_new)."""
     now = utcnow()
     user = find_user(name)
     is_new = False
@@ -25,7 +27,9 @@ def remember(name):
         is_new = user is not None
         if not is_new:  # another request stored it between our SELECT and INSERT
             user = find_user(name)
-    if not is_new:
+    if is_new:
+        notify_admin(name)
+    else:
         user.seen(now)
     db.session.commit()
     return user, is_new
@@ -41,3 +45,10 @@ def _insert_unless_taken(name, now):
         .returning(User)
     )
     return db.session.scalar(statement)
+
+
+def notify_admin(name):
+    """Queue the admin's "New User" note in the current transaction, when FLASKY_ADMIN is set."""
+    admin = current_app.config.get("FLASKY_ADMIN")
+    if admin:
+        queue_email(admin, "New User", "new_user", {"username": name}, coalesce=True)

@@ -2,8 +2,8 @@
 
 from datetime import datetime, timezone
 
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from sqlalchemy import ForeignKey, String
 
 from .extensions import db
 
@@ -45,3 +45,31 @@ class User(db.Model):
 
     def __repr__(self):
         return f"<User {self.username!r}>"
+
+
+class OutboxMessage(db.Model):
+    """A mail waiting to be delivered, written in the same transaction as the change it reports."""
+
+    __tablename__ = "mail_outbox"
+
+    PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(200))
+    template: Mapped[str] = mapped_column(String(64))
+    context: Mapped[dict] = mapped_column(JSON)
+    # Notes that may be merged into one digest mail when too many arrive at once.
+    coalesce: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(10), default=PENDING, index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    # When it may be tried next; while SENDING, when the sender's claim expires.
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # The delivery that claimed it: every message of one digest shares it.
+    batch: Mapped[str | None] = mapped_column(String(32))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+    def __repr__(self):
+        return f"<OutboxMessage {self.id} {self.template!r} to {self.recipient!r} {self.status}>"

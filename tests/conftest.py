@@ -1,11 +1,18 @@
-"""Shared fixtures: an app on a fresh database, its htmx-aware client, and the database itself."""
+"""Shared fixtures: an app on a fresh database, its htmx-aware client, the database, a real SMTP server."""
 
+import asyncio
+import email
+import email.policy
 import os
+import socket
+import threading
 
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from flasky import create_app
+from flasky.delivery import EXTENSION_KEY, Worker
 from flasky.extensions import db as _db
 from flasky.models import User
 from flasky.testing import HtmxClient
@@ -14,6 +21,12 @@ from flasky.testing import HtmxClient
 def database_url(tmp_path):
     """Use TEST_DATABASE_URL when given (e.g. PostgreSQL), else a fresh SQLite file for this test."""
     return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'flasky.sqlite'}"
+
+
+@pytest.fixture(autouse=True)
+def no_stray_mail_workers(monkeypatch):
+    """Keep apps that tests build themselves from starting delivery threads; tests that want one ask for it."""
+    monkeypatch.setenv("FLASKY_MAIL_WORKER", "false")
 
 
 @pytest.fixture
@@ -30,6 +43,9 @@ def app(tmp_path, app_overrides):
     with app.app_context():
         _db.create_all()
     yield app
+    worker = app.extensions.get(EXTENSION_KEY)
+    if isinstance(worker, Worker):
+        worker.stop()
     with app.app_context():
         _db.session.remove()
         _db.drop_all()
@@ -82,3 +98,81 @@ def greet(client, index):
         return client.submit(index, "#name-form", htmx=htmx, name=name)
 
     return greet
+
+
+def free_port():
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Mailbox:
+    """An aiosmtpd handler that keeps what it receives; it can refuse, or hold messages until released."""
+
+    def __init__(self):
+        self.messages = []
+        self.reply = None
+        self.hold = None
+        self.holding = threading.Event()
+        self._changed = threading.Condition()
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.hold is not None:
+            self.holding.set()
+            await asyncio.get_running_loop().run_in_executor(None, self.hold.wait, 30)
+        if self.reply:
+            return self.reply
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self._changed:
+            self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), message))
+            self._changed.notify_all()
+        return "250 Message accepted for delivery"
+
+    def wait_for(self, count, timeout=15):
+        """Wait until at least `count` messages arrived (bounded); return all of them."""
+        with self._changed:
+            self._changed.wait_for(lambda: len(self.messages) >= count, timeout)
+            return list(self.messages)
+
+
+class SMTPServer:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that can be stopped and started again on its port."""
+
+    def __init__(self, port):
+        self.port = port
+        self.mailbox = Mailbox()
+        self.controller = None
+
+    def start(self):
+        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+        return self
+
+    def stop(self):
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def smtp_server():
+    """A running SMTP server; `.mailbox` holds what it received."""
+    server = SMTPServer(free_port()).start()
+    yield server
+    if server.mailbox.hold is not None:
+        server.mailbox.hold.set()
+    server.stop()
+
+
+@pytest.fixture
+def mail_settings(smtp_server):
+    """App settings that send admin mail to the test SMTP server."""
+    return {
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp_server.port,
+        "MAIL_USE_TLS": False,
+        "MAIL_TIMEOUT": 5.0,
+        "FLASKY_ADMIN": "admin@example.com",
+        "FLASKY_BASE_URL": "https://flasky.example.com",
+    }
