@@ -1,0 +1,322 @@
+"""Benchmark Flasky against a bare Flask route under identical gunicorn settings, with wrk on 127.0.0.1.
+
+    .venv/bin/python bench/run.py                      # all scenarios, SQLite (WAL), 10 s each
+    .venv/bin/python bench/run.py --duration 3 --only get_full,htmx_post_known
+    .venv/bin/python bench/run.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+    .venv/bin/python bench/run.py --write docs/performance.md   # also record the table
+
+Every server is started and stopped by this script; every load is bounded by --duration. Prints a table:
+requests/s, p50, p99, errors, bytes per response and the ratio to the bare route of the same run.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.request
+from dataclasses import dataclass
+from datetime import date
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+SMTP_DELAY_SECONDS = 2.0
+
+
+@dataclass
+class Result:
+    """What wrk measured for one scenario."""
+
+    name: str
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    bytes_per_response: float
+    ratio: float = 0.0
+
+
+def free_port():
+    """Return a free TCP port on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_http(url, timeout=30):
+    """Wait until a server answers at url (bounded)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+@contextlib.contextmanager
+def gunicorn(target, env, workers):
+    """Serve a WSGI target with gunicorn sync workers on 127.0.0.1; yield its base URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [BIN / "gunicorn", "-w", str(workers), "-k", "sync", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+         target],
+        cwd=PROJECT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(base + "/")
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextlib.contextmanager
+def slow_smtp_server():
+    """Run an SMTP server on 127.0.0.1 that takes SMTP_DELAY_SECONDS per message; yield its port."""
+    from aiosmtpd.controller import Controller
+
+    class SlowHandler:
+        async def handle_DATA(self, server, session, envelope):
+            await asyncio.sleep(SMTP_DELAY_SECONDS)
+            return "250 Message accepted for delivery"
+
+    port = free_port()
+    controller = Controller(SlowHandler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()
+
+
+def session_and_token(base):
+    """Open a session like a browser would; return its Cookie header value and the form's CSRF token."""
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    with opener.open(base + "/", timeout=10) as response:
+        html = response.read().decode()
+    token = re.search(r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+    return cookie, token
+
+
+def post_once(base, cookie, token, name):
+    """Submit one name (htmx style) so that it is known before a scenario starts."""
+    request = urllib.request.Request(
+        base + "/", data=f"csrf_token={token}&name={name}".encode(), method="POST",
+        headers={"Cookie": cookie, "HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200, response.status
+
+
+def lua_headers(headers):
+    return "\n".join(f'wrk.headers["{key}"] = "{value}"' for key, value in headers.items())
+
+
+def lua_get(headers=None):
+    return lua_headers(headers or {})
+
+
+def lua_post(cookie, token, *, name=None, new_names=False, then_get=False, htmx=True):
+    """A wrk script posting the name form: one fixed name, or a fresh name per request; optionally PRG pairs."""
+    headers = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
+    if htmx:
+        headers["HX-Request"] = "true"
+    run = secrets.token_hex(4)
+    return textwrap.dedent(
+        f"""
+        {lua_headers(headers)}
+        local counter, toggle, threads = 0, false, 0
+        function setup(thread)
+          threads = threads + 1
+          thread:set("tid", threads)
+        end
+        request = function()
+          if {str(then_get).lower()} then
+            toggle = not toggle
+            if not toggle then return wrk.format("GET", "/") end
+          end
+          counter = counter + 1
+          local name = "{name or ''}"
+          if {str(new_names).lower()} then name = "b{run}-" .. tid .. "-" .. counter end
+          return wrk.format("POST", "/", nil, "csrf_token={token}&name=" .. name)
+        end
+        """
+    )
+
+
+def run_wrk(url, script, args):
+    """Drive url with wrk for args.duration seconds and parse its report."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(script)
+    try:
+        output = subprocess.run(
+            ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--latency",
+             "--timeout", "10s", "-s", lua.name, url],
+            capture_output=True, text=True, timeout=args.duration + 60, check=True).stdout
+    finally:
+        os.unlink(lua.name)
+    return output
+
+
+def parse_wrk(name, output, *, expect_error_status=False):
+    """Turn wrk's text report into a Result (a 4xx counts as an error unless the scenario expects it)."""
+    def duration_ms(text):
+        value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    def size_bytes(text):
+        value, unit = re.fullmatch(r"([\d.]+)([KMG]?B)", text).groups()
+        return float(value) * {"B": 1, "KB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3}[unit]
+
+    requests, read = re.search(r"(\d+) requests in [\d.]+\w+, ([\d.]+\w+) read", output).groups()
+    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors += int(non_2xx.group(1)) if non_2xx and not expect_error_status else 0
+    return Result(
+        name=name,
+        requests_per_second=float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        p50_ms=duration_ms(re.search(r"50%\s+([\d.]+\w+)", output).group(1)),
+        p99_ms=duration_ms(re.search(r"99%\s+([\d.]+\w+)", output).group(1)),
+        errors=errors,
+        bytes_per_response=size_bytes(read) / max(int(requests), 1),
+    )
+
+
+def flasky_env(database_url, **extra):
+    """Production settings for the benchmarked Flasky."""
+    return {"FLASK_CONFIG": "production", "SECRET_KEY": secrets.token_urlsafe(48), "DATABASE_URL": database_url,
+            "FLASK_SESSION_COOKIE_SECURE": "false", "RATELIMIT_ENABLED": "false", "FLASKY_MAIL_WORKER": "false",
+            "FLASKY_BASE_URL": "http://127.0.0.1", **extra}
+
+
+def migrate(env):
+    subprocess.run([BIN / "flask", "--app", "flasky", "db", "upgrade"], cwd=PROJECT, env={**os.environ, **env},
+                   check=True, capture_output=True, timeout=120)
+
+
+SCENARIOS = ["get_full", "get_boosted", "htmx_post_known", "htmx_post_new", "nojs_post_redirect_get", "user_page",
+             "not_found", "htmx_post_new_mail_off", "htmx_post_new_slow_smtp"]
+
+
+def flasky_scenarios(base, wanted, args):
+    """Run the Flasky scenarios that need no special server settings against one server."""
+    cookie, token = session_and_token(base)
+    post_once(base, cookie, token, "Known")
+    plans = {
+        "get_full": ("/", lua_get()),
+        "get_boosted": ("/", lua_get({"HX-Request": "true", "HX-Boosted": "true"})),
+        "htmx_post_known": ("/", lua_post(cookie, token, name="Known")),
+        "htmx_post_new": ("/", lua_post(cookie, token, new_names=True)),
+        "nojs_post_redirect_get": ("/", lua_post(cookie, token, new_names=True, then_get=True, htmx=False)),
+        "user_page": ("/user/Known", lua_get()),
+        "not_found": ("/no/such/page", lua_get()),
+    }
+    for name, (path, script) in plans.items():
+        if name in wanted:
+            yield parse_wrk(name, run_wrk(base + path, script, args), expect_error_status=name == "not_found")
+
+
+def mail_latency_scenarios(database_dir, args, wanted):
+    """Run new-name POSTs with mail off, then with an SMTP server taking 2 s per message."""
+    for name in ("htmx_post_new_mail_off", "htmx_post_new_slow_smtp"):
+        if name not in wanted:
+            continue
+        env = flasky_env(f"sqlite:///{database_dir}/{name}.sqlite")
+        with contextlib.ExitStack() as stack:
+            if name.endswith("slow_smtp"):
+                port = stack.enter_context(slow_smtp_server())
+                env.update(FLASKY_ADMIN="admin@example.com", MAIL_SERVER="127.0.0.1", MAIL_PORT=str(port),
+                           MAIL_USE_TLS="false", FLASKY_MAIL_WORKER="true",
+                           # every note mailed on its own: the worker really talks to the slow server throughout
+                           FLASKY_MAIL_DIGEST_LIMIT="1000000")
+            migrate(env)
+            base = stack.enter_context(gunicorn("flasky:create_app()", env, args.workers))
+            cookie, token = session_and_token(base)
+            yield parse_wrk(name, run_wrk(base + "/", lua_post(cookie, token, new_names=True), args))
+
+
+def table(results):
+    """Format the results as a Markdown table."""
+    lines = [
+        "| scenario | requests/s | p50 ms | p99 ms | errors | bytes/response | ratio to bare |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        lines.append(f"| {r.name} | {r.requests_per_second:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.errors} | "
+                     f"{r.bytes_per_response:,.0f} | {r.ratio:.2f}× |")
+    by_name = {r.name: r for r in results}
+    if {"htmx_post_new_mail_off", "htmx_post_new_slow_smtp"} <= by_name.keys():
+        off, slow = by_name["htmx_post_new_mail_off"], by_name["htmx_post_new_slow_smtp"]
+        lines.append("")
+        lines.append(f"Mail latency: p99 of new-name POSTs with a {SMTP_DELAY_SECONDS:.0f} s/message SMTP server is "
+                     f"{slow.p99_ms / off.p99_ms:.2f}× the p99 with mail off (target ≤ 1.2×).")
+    return "\n".join(lines)
+
+
+def write_section(path, text):
+    """Replace the results section of a Markdown file (between the bench markers), keeping the rest."""
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    document = path.read_text() if path.exists() else f"# Performance\n\n{start}\n{end}\n"
+    before, _, rest = document.partition(start)
+    _, _, after = rest.partition(end)
+    path.write_text(f"{before}{start}\n{text}\n{end}{after}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per scenario")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--database-url", help="benchmark on this database instead of a fresh SQLite file")
+    parser.add_argument("--only", help="comma-separated scenarios: " + ", ".join(SCENARIOS))
+    parser.add_argument("--write", type=Path, help="also write the results to this Markdown file")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is missing: apt-get install -y wrk")
+    wanted = set(args.only.split(",")) if args.only else set(SCENARIOS)
+
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        with gunicorn("bench.hello:app", {}, args.workers) as base:
+            bare = parse_wrk("bare_flask_get", run_wrk(base + "/", lua_get(), args))
+        results.append(bare)
+        database_url = args.database_url or f"sqlite:///{tmp}/bench.sqlite"
+        env = flasky_env(database_url)
+        migrate(env)
+        with gunicorn("flasky:create_app()", env, args.workers) as base:
+            results.extend(flasky_scenarios(base, wanted, args))
+        results.extend(mail_latency_scenarios(tmp, args, wanted))
+    for result in results:
+        result.ratio = result.requests_per_second / bare.requests_per_second
+    report = table(results)
+    print(report)
+    if args.write:
+        header = (f"Run on {date.today().isoformat()}: {platform.platform()}, {os.cpu_count()} cores, Python "
+                  f"{platform.python_version()}; gunicorn -w {args.workers} sync, wrk -t{args.threads} "
+                  f"-c{args.connections} -d{args.duration}s, database "
+                  f"{'PostgreSQL' if args.database_url else 'SQLite (WAL)'}.")
+        write_section(args.write, header + "\n\n" + report)
+
+
+if __name__ == "__main__":
+    main()
