@@ -88,7 +88,7 @@ def _send(messages):
         _record_failure(claimed, f"{type(error).__name__}: {error}", permanent=False)
     else:
         _update([message.id for message in claimed], status=Outbox.SENT, sent_at=utcnow(), last_error=None)
-        logger.info("Sent mail %s to %s (%d note(s))", batch, claimed[0].recipient, len(claimed))
+        logger.info("Delivered mail %s to %s (%d note(s))", batch, claimed[0].recipient, len(claimed))
 
 
 def _claim(ids):
@@ -223,6 +223,10 @@ def _wake_after_commit(session):
 
 def init_app(app):
     """Choose how this app delivers mail: Celery when CELERY_BROKER_URL is set, else the embedded worker."""
+    # Mail written to the log (no MAIL_SERVER) and delivery reports are INFO: show them unless configured otherwise.
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
+    app.logger  # noqa: B018  (creating it attaches Flask's stderr handler to "flasky", parent of "flasky.mail")
     if not event.contains(db.session, "after_commit", _wake_after_commit):
         event.listen(db.session, "after_commit", _wake_after_commit)
     if app.config.get("CELERY_BROKER_URL"):
