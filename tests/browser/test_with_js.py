@@ -29,16 +29,20 @@ def test_submitting_a_name_swaps_the_greeting_in_place(page, live_server, submit
     assert page.evaluate(HAS_MARKER), "no page load"
     assert page.url == f"{live_server}/"
 
+    # Screen readers only announce changes inside a live region that was already there: it must survive swaps.
+    page.locator("#flashes").evaluate("region => { region.flaskyMarker = true; }")
     submit_name(page, "Bob")
     flashes = page.locator("#flashes")
     expect(flashes).to_have_text(CHANGED)
+    assert flashes.evaluate("region => region.flaskyMarker === true"), "the live region was kept, only refilled"
+    expect(page.get_by_role("status")).to_have_text(CHANGED)
     expect(flashes.locator(".alert")).to_be_visible()
     expect(flashes).to_have_attribute("aria-live", "polite")
     expect(page.locator("#greeting-heading")).to_have_text("Hello, Bob!")
     expect(page.locator("#greeting-heading")).to_be_focused()
     assert page.evaluate(HAS_MARKER)
     assert page.url == f"{live_server}/"
-    screenshot(page, "js-greeting-with-flash", docs=True)
+    screenshot(page, "js-greeting-with-flash")
 
     submit_name(page, "Bob")
     expect(page.locator("#greeting-status")).to_have_text("Happy to see you again!")
@@ -80,6 +84,8 @@ def test_an_invalid_name_shows_the_error_in_place_and_focuses_the_field(
     expect(field).to_have_attribute("aria-invalid", "true")
     expect(field).to_have_class(re.compile(r"\bis-invalid\b"))
     expect(field).to_have_value(name.strip())
+    expect(field).to_have_accessible_description(message)
+    expect(page.get_by_role("textbox", name="What is your name?")).to_be_focused()
     expect(page.locator("#greeting-heading")).to_have_text("Hello, Stranger!")
     assert page.evaluate(HAS_MARKER)
     assert usernames() == []
@@ -100,8 +106,12 @@ def test_fixing_an_invalid_name_then_submitting_works(page, live_server, submit_
 def test_inline_validation_shows_and_clears_errors_while_typing(page, live_server, usernames):
     page.goto("/")
     field, error = page.locator("#name"), page.locator("#name-error")
+    live = page.locator("[aria-live]:has(> #name-error)")
+    live.evaluate("region => { region.flaskyMarker = true; }")
     field.press_sequentially("Ann/", delay=20)
     expect(error).to_have_text("Names cannot contain “/” or be just “.” or “..”.")
+    expect(field).to_have_accessible_description("Names cannot contain “/” or be just “.” or “..”.")
+    assert live.evaluate("region => region.flaskyMarker === true"), "the live region was kept, only refilled"
     expect(error).to_be_visible()
     expect(field).to_have_attribute("aria-invalid", "true")
     expect(field).to_have_class(re.compile(r"\bis-invalid\b"))
@@ -111,6 +121,7 @@ def test_inline_validation_shows_and_clears_errors_while_typing(page, live_serve
     expect(error).to_be_hidden()
     expect(field).to_have_attribute("aria-invalid", "false")
     expect(field).not_to_have_class(re.compile(r"\bis-invalid\b"))
+    expect(field).to_have_accessible_description("")
     expect(field).to_have_value("Ann")
     expect(field).to_be_focused()
     assert usernames() == [], "validation stores nothing"
@@ -150,6 +161,16 @@ def test_user_page_times_are_visible_after_boosted_navigation(page, live_server,
     expect(first_seen.locator("[data-function=fromNow]")).to_have_text("a few seconds ago")
     page.clock.run_for(timedelta(minutes=2).total_seconds() * 1000)
     expect(first_seen.locator("[data-function=fromNow]")).to_have_text("2 minutes ago")
+
+    page.go_back()
+    ago = page.locator("#time-ago [data-function=fromNow]")
+    expect(ago).to_have_text("2 minutes ago")
+    expect(page.locator("#local-time [data-format]")).to_be_visible()
+    page.clock.run_for(timedelta(minutes=2).total_seconds() * 1000)
+    expect(ago).to_have_text("4 minutes ago")
+    page.go_forward()
+    page.clock.run_for(timedelta(minutes=1).total_seconds() * 1000)
+    expect(first_seen.locator("[data-function=fromNow]")).to_have_text("5 minutes ago")
 
 
 def assert_full_page(page, heading):
@@ -205,9 +226,24 @@ def test_back_after_the_history_cache_is_lost_still_shows_a_full_page(page, live
         page.go_back()
     assert answer.value.status == 200
     expect(page).to_have_url(f"{live_server}/")
+    expect(page).to_have_title("Flasky")
     assert_full_page(page, "Hello, Ida!")
     expect(page.locator("#name-form")).to_be_visible()
     expect(page.locator("#local-time [data-timestamp]")).to_be_visible()
+
+
+def test_back_from_a_full_page_load_shows_the_full_swapped_page(page, live_server, submit_name):
+    page.goto("/")
+    submit_name(page, "Ivy")
+    page.goto("/user/Ivy")
+    assert_full_page(page, "Hello, Ivy!")
+    page.go_back()
+    expect(page).to_have_url(f"{live_server}/")
+    assert_full_page(page, "Hello, Ivy!")
+    expect(page.locator("#name-form")).to_be_visible()
+    page.go_forward()
+    assert_full_page(page, "Hello, Ivy!")
+    expect(page.locator("#user-card")).to_be_visible()
 
 
 def test_home_link_navigates_boosted_and_focuses_the_heading(page, live_server, submit_name):
@@ -287,3 +323,4 @@ def test_an_unreachable_server_shows_a_message(page, live_server, console_errors
     page.unroute(f"{live_server}/")
     page.locator("#submit").click()
     expect(page.locator("#greeting-heading")).to_have_text("Hello, Max!")
+    expect(alert).to_have_count(0)
