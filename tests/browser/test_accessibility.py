@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 # Screenshots of these states are also committed in docs/screenshots/ (see README).
-DOCS_STATES = {("js", "index"), ("js", "index-errors"), ("js", "greeting"), ("js", "user"), ("nojs", "greeting")}
+DOCS_STATES = {("js", "index-errors"), ("js", "greeting"), ("js", "user"), ("nojs", "greeting")}
 
 
 def reach_index(page, submit_name, expire_csrf_token, console_errors):
