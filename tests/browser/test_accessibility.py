@@ -98,13 +98,22 @@ def test_axe_reports_violations_when_there_are_some(request, mode, axe, live_ser
 TAB_ORDER = ["Skip to main content", "Flasky", "Home", "name", "Submit"]
 TAB_ORDER_GREETED = ["Skip to main content", "Flasky", "Home", "Bob", "name", "Submit"]
 
-FOCUSED = """() => {
+# What has focus, and whether it shows: an opaque outline, or an opaque box-shadow with some blur or spread
+# (Bootstrap's focus rings), measured once any transition has finished.
+FOCUSED = """async () => {
   const element = document.activeElement;
+  await Promise.all(element.getAnimations().map((animation) => animation.finished.catch(() => null)));
   const style = getComputedStyle(element);
-  const outlined = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0;
+  const opaque = (color) => !/^rgba\\(.*,\\s*0\\)$/.test(color) && color !== "transparent";
+  const outlined = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0 && opaque(style.outlineColor);
+  const shadows = [...style.boxShadow.matchAll(/(rgba?\\([^)]*\\))\\s+([^,]+)/g)];
+  const shadowed = shadows.some(([, color, lengths]) => {
+    const [, , blur = "0", spread = "0"] = lengths.trim().split(/\\s+/);
+    return opaque(color) && (parseFloat(blur) > 0 || parseFloat(spread) > 0);
+  });
   return {
     label: element.id === "name" ? "name" : (element.value || element.textContent).trim(),
-    visible: outlined || style.boxShadow !== "none",
+    visible: outlined || shadowed,
   };
 }"""
 
@@ -189,8 +198,28 @@ def test_after_swaps_focus_is_visible_and_tab_goes_on_from_there(page, live_serv
     expect(page.locator("#user-card a", has_text="Back to the greeting")).to_be_focused()
 
 
-def test_the_focus_probe_sees_a_missing_focus_indicator(page, live_server):
+@pytest.mark.parametrize(
+    "style",
+    [
+        "outline: none !important; box-shadow: none !important;",
+        "outline: 2px solid transparent !important; box-shadow: none !important;",
+        "outline: none !important; box-shadow: 0 0 0 0 rgba(0, 0, 0, 0) !important;",
+        "outline: none !important; box-shadow: 0 0 0 4px rgba(13, 110, 253, 0) !important;",
+    ],
+)
+def test_the_focus_probe_sees_a_missing_focus_indicator(page, live_server, style):
     page.goto("/")
-    page.add_style_tag(content="*:focus { outline: none !important; box-shadow: none !important; }")
+    page.add_style_tag(content=f"*:focus {{ {style} }}")
     page.locator("#name").focus()
     assert page.evaluate(FOCUSED) == {"label": "name", "visible": False}
+
+
+@pytest.mark.parametrize("mode", ["js", "nojs"])
+def test_focus_stays_visible_in_forced_colors_mode(request, mode, new_context, live_server, console_errors):
+    # High-contrast themes drop box-shadows, which are Bootstrap's focus rings.
+    context = new_context(forced_colors="active", java_script_enabled=mode == "js")
+    page = console_errors.watch(context.new_page())
+    page.goto("/")
+    visited = tab_through(page, TAB_ORDER)
+    assert [stop["label"] for stop in visited] == TAB_ORDER
+    assert [stop["label"] for stop in visited if not stop["visible"]] == [], "focus must be visible"
