@@ -216,6 +216,20 @@ def test_boosted_navigation_back_forward_and_reload_always_show_full_pages(page,
     expect(page.locator("#flashes")).to_have_text("")
 
 
+@pytest.mark.parametrize("name", ["a b?c#d%e&f", "日本語", "🚀 Rocket"])
+def test_boosted_navigation_carries_any_name_in_the_url(page, live_server, submit_name, name):
+    page.goto("/")
+    submit_name(page, name)
+    page.locator("#greeting-heading a").click()
+    expect(page.locator("#user-heading")).to_have_text(f"Hello, {name}!")
+    page.reload()
+    expect(page.locator("#user-heading")).to_have_text(f"Hello, {name}!")
+    page.go_back()
+    expect(page.locator("#greeting-heading")).to_have_text(f"Hello, {name}!")
+    page.go_forward()
+    expect(page.locator("#user-heading")).to_have_text(f"Hello, {name}!")
+
+
 def test_back_after_the_history_cache_is_lost_still_shows_a_full_page(page, live_server, submit_name):
     page.goto("/")
     submit_name(page, "Ida")
