@@ -36,6 +36,7 @@ PHONE = {"width": 375, "height": 740}
 # Chromium logs every fetch answered with an error status; the tests that provoke one say which statuses they expect.
 FAILED_LOAD = re.compile(r"Failed to load resource: the server responded with a status of (\d{3})")
 
+# With JavaScript off, page timers never fire, and axe waits on zero-delay ones: run those as microtasks instead.
 ZERO_DELAY_TIMERS = """() => {
   let last = 0;
   window.setTimeout = (callback, delay, ...args) => {
@@ -45,7 +46,16 @@ ZERO_DELAY_TIMERS = """() => {
   window.clearTimeout = () => {};
 }"""
 
+# Playwright waits (expect, actions) give up after 5 s; a browser test that hangs anyway fails after this many seconds.
 expect.set_options(timeout=5_000)
+TEST_TIMEOUT = 90
+
+
+def pytest_collection_modifyitems(config, items):
+    """Bound every browser test's run time (pytest-timeout), so a hung browser fails its test, not the run."""
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(pytest.mark.timeout(TEST_TIMEOUT))
 
 
 def explode():
@@ -199,7 +209,6 @@ def axe():
 
     def check(page, state):
         if page.evaluate("() => matchMedia('(scripting: none)').matches"):
-            # With scripts off the page's timers never fire; axe only needs zero-delay ones, run as microtasks.
             page.evaluate(ZERO_DELAY_TIMERS)
         page.evaluate(source)
         results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
