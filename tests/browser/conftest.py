@@ -1,4 +1,4 @@
-"""Browser fixtures: the app served on 127.0.0.1, Debian's Chromium driven by Playwright, and what tests check with it."""
+"""Browser fixtures: the app served on 127.0.0.1, Debian's Chromium driven by Playwright, and the checks tests use."""
 
 import os
 import re
@@ -196,12 +196,6 @@ def nojs_page(new_context, console_errors):
     return console_errors.watch(context.new_page())
 
 
-@pytest.fixture(params=["js", "nojs"])
-def any_page(request):
-    """Run a test once with JavaScript on and once with it off."""
-    return request.getfixturevalue("page" if request.param == "js" else "nojs_page")
-
-
 @pytest.fixture
 def axe():
     """Return a function running axe-core on a page, failing on serious or critical violations."""
@@ -244,6 +238,7 @@ class _PastSigner(TimestampSigner):
     """Sign with a timestamp two days old, as a form left open that long would carry."""
 
     def get_timestamp(self):
+        """Date the signature two days back."""
         return super().get_timestamp() - 2 * 86400
 
 
@@ -256,7 +251,8 @@ def expire_csrf_token(live_app):
         session = live_app.session_interface.get_signing_serializer(live_app).loads(cookie["value"])
         secret = live_app.config.get("WTF_CSRF_SECRET_KEY") or live_app.secret_key
         serializer = URLSafeTimedSerializer(secret, salt="wtf-csrf-token", signer=_PastSigner)
-        page.locator("#csrf_token").evaluate("(field, token) => { field.value = token; }", serializer.dumps(session["csrf_token"]))
+        expired = serializer.dumps(session["csrf_token"])
+        page.locator("#csrf_token").evaluate("(field, token) => { field.value = token; }", expired)
 
     return expire
 

@@ -1,4 +1,4 @@
-"""Everyone: no serious axe violations in any page state, every control reachable and usable by keyboard, visible focus."""
+"""Everyone: no serious axe violations in any state, every control reachable and usable by keyboard, visible focus."""
 
 import pytest
 from playwright.sync_api import expect
@@ -8,10 +8,12 @@ DOCS_STATES = {("js", "index-errors"), ("js", "greeting"), ("js", "user"), ("noj
 
 
 def reach_index(page, submit_name, expire_csrf_token, console_errors):
+    """Open the index as a first-time visitor."""
     page.goto("/")
 
 
 def reach_index_errors(page, submit_name, expire_csrf_token, console_errors):
+    """Send a name that is too long."""
     console_errors.allow_status(422)
     page.goto("/")
     assert submit_name(page, "x" * 70).status == 422
@@ -19,6 +21,7 @@ def reach_index_errors(page, submit_name, expire_csrf_token, console_errors):
 
 
 def reach_greeting(page, submit_name, expire_csrf_token, console_errors):
+    """Greet two names, so the greeting comes with a flash."""
     page.goto("/")
     submit_name(page, "Alice")
     submit_name(page, "Bob")
@@ -26,6 +29,7 @@ def reach_greeting(page, submit_name, expire_csrf_token, console_errors):
 
 
 def reach_user(page, submit_name, expire_csrf_token, console_errors):
+    """Follow the greeting's link to the user page."""
     page.goto("/")
     submit_name(page, "Bob")
     page.locator("#greeting-heading a").click()
@@ -33,11 +37,13 @@ def reach_user(page, submit_name, expire_csrf_token, console_errors):
 
 
 def reach_not_found(page, submit_name, expire_csrf_token, console_errors):
+    """Open the page of a name nobody used."""
     console_errors.allow_status(404)
     assert page.goto("/user/Nobody").status == 404
 
 
 def reach_expired_form(page, submit_name, expire_csrf_token, console_errors):
+    """Send the form with an expired CSRF token."""
     console_errors.allow_status(400)
     page.goto("/")
     expire_csrf_token(page)
@@ -46,6 +52,7 @@ def reach_expired_form(page, submit_name, expire_csrf_token, console_errors):
 
 
 def reach_server_error(page, submit_name, expire_csrf_token, console_errors):
+    """Open the test-only route that fails."""
     console_errors.allow_status(500)
     assert page.goto("/test/explode").status == 500
 

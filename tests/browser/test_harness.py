@@ -37,7 +37,9 @@ def test_readme_shows_every_committed_screenshot():
 def test_console_errors_and_uncaught_exceptions_are_collected(page, live_server, console_errors):
     page.goto("/")
     with page.expect_event("pageerror"):
-        page.evaluate("() => { console.error('logged on purpose'); setTimeout(() => { throw new Error('thrown on purpose'); }); }")
+        page.evaluate(
+            "() => { console.error('logged on purpose'); setTimeout(() => { throw new Error('thrown on purpose'); }); }"
+        )
     assert len(console_errors.errors) == 2
     assert "logged on purpose" in console_errors.errors[0] and "thrown on purpose" in console_errors.errors[1]
     with pytest.raises(AssertionError, match="reported errors"):
