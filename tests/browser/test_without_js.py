@@ -32,6 +32,17 @@ def test_submitting_a_name_redirects_and_greets(nojs_page, live_server, submit_n
     expect(page.locator("#greeting-status")).to_have_text("Happy to see you again!")
     assert usernames() == ["Alice", "Bob"]
 
+    # Post/Redirect/Get leaves only GET pages in the history: Back and Forward never resend the form.
+    methods = []
+    page.on("request", lambda request: methods.append(request.method) if request.is_navigation_request() else None)
+    for _ in range(2):
+        page.go_back()
+        expect(page).to_have_url(f"{live_server}/")
+        expect(page.locator("#name-form")).to_be_visible()
+    page.go_forward()
+    expect(page.locator("#greeting-heading")).to_be_visible()
+    assert "POST" not in methods
+
 
 @pytest.mark.parametrize(
     "name, message",
