@@ -52,6 +52,14 @@
     renderTimes();
   });
 
+  // A flash is news once: keep it out of the snapshot that Back restores.
+  document.addEventListener("htmx:beforeHistorySave", function () {
+    var region = document.getElementById("flashes");
+    if (region) {
+      region.replaceChildren();
+    }
+  });
+
   document.addEventListener("htmx:beforeRequest", function (event) {
     if (event.detail.target) {
       event.detail.target.setAttribute("aria-busy", "true");

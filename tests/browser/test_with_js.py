@@ -198,6 +198,7 @@ def test_boosted_navigation_back_forward_and_reload_always_show_full_pages(page,
     expect(page.locator("#name-form")).to_be_visible()
     expect(page.locator("#local-time [data-timestamp]")).to_be_visible()
     expect(page).to_have_title("Flasky")
+    expect(page.locator("#flashes")).to_have_text(""), "a flash is news once: Back does not replay it"
 
     page.go_forward()
     expect(page).to_have_url(f"{live_server}/user/Hal")
