@@ -49,8 +49,8 @@ def index():
 @bp.post("/validate/name")
 def validate_name():
     """Check the name field as the visitor types, without storing anything."""
-    form = NameForm(meta={"csrf": False})
-    form.name.validate(form)
+    form = NameForm()
+    form.name.validate(form)  # the name only: nothing is stored, so the CSRF token is not checked
     return render_index(form, fragment="partials/name-error.html")
 
 
