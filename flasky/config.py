@@ -58,6 +58,8 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SQLITE_BUSY_TIMEOUT_MS = 5000
+    # Static URLs carry a hash of the file (templating.static_url), so browsers may keep them for a year.
+    SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600
 
     def __init__(self):
         self.SECRET_KEY = env_str("SECRET_KEY", "flasky-dev-key")

@@ -20,6 +20,7 @@ HTMX_CONFIG = {
 
 # Everything that changes what a view returns for the same URL, so caches keep the variants apart.
 VARY_HEADERS = ("HX-Request", "HX-Boosted", "HX-History-Restore-Request")
+VARY_VALUE = ", ".join(VARY_HEADERS)
 
 
 def wants_fragment():
@@ -39,10 +40,11 @@ def render(page, fragment=None, *, oob=(), status=200, headers=None, **context):
 def add_vary(response):
     """Mark view responses as varying on the htmx headers, and as private to this visitor unless a view says otherwise."""
     if request.endpoint != "static":
-        response.vary.update(VARY_HEADERS)
-        if "Cache-Control" not in response.headers:
-            response.cache_control.private = True
-            response.cache_control.no_cache = True
+        if "Vary" in response.headers:
+            response.vary.update(VARY_HEADERS)
+        else:
+            response.headers["Vary"] = VARY_VALUE
+        response.headers.setdefault("Cache-Control", "private, no-cache")
     return response
 
 

@@ -1,8 +1,14 @@
-"""Template helpers: text fallbacks for Flask-Moment's timestamps, for readers without JavaScript."""
+"""Template helpers: cache-busting static URLs, and text fallbacks for Flask-Moment for readers without JavaScript."""
+
+import hashlib
+from pathlib import Path
+
+from flask import current_app, request, url_for
 
 from .models import utcnow
 
 UNITS = (("year", 365 * 86400), ("month", 30 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60))
+STATIC_URLS = "flasky.static_urls"
 
 
 def time_ago(when, now=None):
@@ -15,6 +21,21 @@ def time_ago(when, now=None):
     return "a few seconds ago"
 
 
+def static_url(filename):
+    """Return a static file's URL carrying a hash of its content, so browsers may keep it for a year."""
+    cache = current_app.extensions[STATIC_URLS]
+    key = (request.script_root, filename)
+    url = cache.get(key)
+    if url is None:
+        digest = hashlib.sha256(Path(current_app.static_folder, filename).read_bytes()).hexdigest()[:12]
+        url = url_for("static", filename=filename, v=digest)
+        if not current_app.debug:  # while developing, files change under a running server
+            cache[key] = url
+    return url
+
+
 def init_app(app):
-    """Register the filters on the app's Jinja environment."""
+    """Register the filters and globals on the app's Jinja environment."""
+    app.extensions[STATIC_URLS] = {}
     app.add_template_filter(time_ago, "ago")
+    app.add_template_global(static_url)

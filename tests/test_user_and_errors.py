@@ -136,3 +136,21 @@ def test_favicon_and_flask_moment_script_are_served(index, client):
     assert script.mimetype == "text/javascript"
     assert "function flask_moment_render_all" in script.get_data(as_text=True)
     assert "max-age=3600" in script.headers["Cache-Control"]
+
+
+def test_static_urls_carry_a_content_hash_and_are_cached_long_with_validators(index, client, app):
+    import hashlib
+    from pathlib import Path
+
+    href = index.soup.select_one('script[src*="app.js"]')["src"]
+    path, _, version = href.partition("?v=")
+    assert path == "/static/app.js"
+    assert version == hashlib.sha256(Path(app.static_folder, "app.js").read_bytes()).hexdigest()[:12]
+    with client.get(href) as response:
+        assert response.status_code == 200
+        assert response.cache_control.max_age == 365 * 24 * 3600
+        etag = response.headers["ETag"]
+        assert response.headers["Last-Modified"]
+    with client.get(href, headers={"If-None-Match": etag}) as again:
+        assert again.status_code == 304
+    assert "max-age" not in index.headers["Cache-Control"], "pages themselves are not kept"
