@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
-from . import cli, database, hypermedia, templating
+from . import cli, database, hypermedia, security, templating
 from .config import config
 from .extensions import db, htmx, mail, migrate, moment
 
@@ -34,6 +34,7 @@ def create_app(config_name=None, **overrides):
     database.init_app(app)
     hypermedia.init_app(app)
     templating.init_app(app)
+    security.init_app(app)
 
     from .main import bp as main_blueprint
     from .main import errors  # noqa: F401  (registers the app-wide error handlers on the blueprint)

@@ -37,6 +37,14 @@ def env_bool(name, default=False):
     raise ValueError(f"{name} must be true or false, not {value!r}")
 
 
+def env_list(name, default=None):
+    """Read a comma-separated list, dropping blanks; unset gives the default."""
+    value = env_str(name)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
 class Config:
     """Settings shared by every environment."""
 
@@ -50,6 +58,11 @@ class Config:
 
     def __init__(self):
         self.SECRET_KEY = env_str("SECRET_KEY", "flasky-dev-key")
+        # Host names the app answers to (None: any); others get a 400. ".example.com" also allows subdomains.
+        self.TRUSTED_HOSTS = env_list("TRUSTED_HOSTS")
+        # How many proxies in front set each X-Forwarded-* header (0: not trusted), for werkzeug's ProxyFix.
+        for header in ("FOR", "PROTO", "HOST", "PORT", "PREFIX"):
+            setattr(self, f"PROXY_FIX_X_{header}", env_int(f"PROXY_FIX_X_{header}", 0))
         self.MAIL_SERVER = env_str("MAIL_SERVER")
         self.MAIL_PORT = env_int("MAIL_PORT", 587)
         self.MAIL_USE_TLS = env_bool("MAIL_USE_TLS", True)

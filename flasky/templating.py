@@ -1,6 +1,13 @@
-"""Template helpers: text fallbacks for Flask-Moment's timestamps, for readers without JavaScript."""
+"""Template helpers: Flask-Moment timestamps without inline styles, and text fallbacks for readers without JS."""
+
+from flask_moment import moment
+from markupsafe import Markup
 
 from .models import utcnow
+
+# Flask-Moment hides each timestamp with an inline style, which our Content-Security-Policy refuses; the
+# .flask-moment rule in app.css hides it instead, and flask_moment_render() shows it by removing that class.
+INLINE_STYLE = ' style="display: none"'
 
 UNITS = (("year", 365 * 86400), ("month", 30 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60))
 
@@ -15,6 +22,15 @@ def time_ago(when, now=None):
     return "a few seconds ago"
 
 
+class StyleFreeMoment(moment):
+    """Flask-Moment's moment, rendered without the inline style attribute."""
+
+    def _render(self, *args, **kwargs):
+        """Render the timestamp span as Flask-Moment does, minus its style attribute."""
+        return Markup(str(super()._render(*args, **kwargs)).replace(INLINE_STYLE, ""))
+
+
 def init_app(app):
-    """Register the filters on the app's Jinja environment."""
+    """Register the filters on the app's Jinja environment, and the style-free moment (after Moment's init_app)."""
     app.add_template_filter(time_ago, "ago")
+    app.extensions["moment"] = StyleFreeMoment

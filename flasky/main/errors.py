@@ -2,8 +2,9 @@
 
 import secrets
 
-from flask import current_app
-from werkzeug.exceptions import HTTPException
+from flask import current_app, request
+from flask.globals import request_ctx
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from .. import hypermedia
 from . import bp
@@ -16,6 +17,7 @@ ERROR_TEXT = {
     413: ("Too much data", "That was more than this form accepts. Please send something shorter."),
     500: ("Something went wrong", "An unexpected error happened on our side. Please try again in a moment."),
 }
+UNTRUSTED_HOST_MESSAGE = "This site is not served under that host name."
 # Response headers of an exception that must survive into our own page (405 names the allowed methods).
 KEPT_HEADERS = {"allow", "retry-after", "www-authenticate"}
 
@@ -27,8 +29,13 @@ def http_error(error):
     title, message = ERROR_TEXT.get(code, (error.name, "The request could not be completed."))
     if error.description != type(error).description:
         message = error.description
+    if isinstance(error, SecurityError):  # its description repeats the foreign Host header
+        message = UNTRUSTED_HOST_MESSAGE
     incident = _log_incident(error) if code >= 500 else None
     headers = [(key, value) for key, value in error.get_headers() if key.lower() in KEPT_HEADERS]
+    if request_ctx.url_adapter is None:
+        # Flask refused the Host (TRUSTED_HOSTS) before it could build URLs: our page's links are host-less paths.
+        request_ctx.url_adapter = current_app.url_map.bind("untrusted.invalid", script_name=request.script_root or None)
     alerts = None
     if hypermedia.wants_fragment():
         # The message goes out of band into the flash region; nothing replaces the element that asked.
