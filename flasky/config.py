@@ -54,10 +54,13 @@ class Config:
     MAX_CONTENT_LENGTH = 64 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SQLITE_BUSY_TIMEOUT_MS = 5000
+    # What a 503 asks clients to wait, in seconds, when the database is unreachable.
+    DATABASE_RETRY_AFTER = 30
 
     def __init__(self):
         self.SECRET_KEY = env_str("SECRET_KEY", "flasky-dev-key")
+        # How long a SQLite writer waits for another one's lock before giving up ("database is locked").
+        self.SQLITE_BUSY_TIMEOUT_MS = env_int("SQLITE_BUSY_TIMEOUT_MS", 15000)
         # Host names the app answers to (None: any); others get a 400. ".example.com" also allows subdomains.
         self.TRUSTED_HOSTS = env_list("TRUSTED_HOSTS")
         # How many proxies in front set each X-Forwarded-* header (0: not trusted), for werkzeug's ProxyFix.

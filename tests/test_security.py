@@ -34,7 +34,7 @@ def csp_directives(response):
 
 
 @pytest.mark.parametrize("url, status", [("/", 200), ("/static/app.css", 200), ("/flask-moment.js", 200),
-                                         ("/no/such/page", 404)])
+                                         ("/no/such/page", 404), ("/healthz", 200)])
 def test_every_response_carries_the_security_headers(client, url, status):
     with client.get(url) as response:
         assert response.status_code == status
@@ -141,6 +141,7 @@ def test_trusted_hosts_come_from_the_environment(production):
     client = app.test_client()
     assert client.get("/", base_url="http://flasky.test").status_code == 200
     assert client.get("/", base_url="http://www.example.org").status_code == 200
+    assert client.get("/healthz", base_url="http://flasky.test").status_code == 200
 
 
 @pytest.mark.parametrize("htmx", [False, True])
