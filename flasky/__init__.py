@@ -8,7 +8,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
 from . import cli, database, hypermedia, security, templating
 from .config import config
-from .extensions import db, htmx, mail, migrate, moment
+from .extensions import db, htmx, limiter, mail, migrate, moment
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
@@ -35,7 +35,7 @@ def create_app(config_name=None, **overrides):
     app.config.update(overrides)
     settings.check(app.config)
 
-    for extension in (db, mail, moment, htmx):
+    for extension in (db, mail, moment, htmx, limiter):
         extension.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     database.init_app(app)

@@ -66,6 +66,9 @@ class Config:
         # How many proxies in front set each X-Forwarded-* header (0: not trusted), for werkzeug's ProxyFix.
         for header in ("FOR", "PROTO", "HOST", "PORT", "PREFIX"):
             setattr(self, f"PROXY_FIX_X_{header}", env_int(f"PROXY_FIX_X_{header}", 0))
+        self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+        self.RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_NAME_FORM = env_str("RATELIMIT_NAME_FORM", "20 per minute; 200 per hour")
         self.MAIL_SERVER = env_str("MAIL_SERVER")
         self.MAIL_PORT = env_int("MAIL_PORT", 587)
         self.MAIL_USE_TLS = env_bool("MAIL_USE_TLS", True)
@@ -99,6 +102,8 @@ class TestingConfig(Config):
     def __init__(self):
         super().__init__()
         self.SECRET_KEY = "testing-secret-key-not-for-production"
+        # Tests of the rate limit turn it back on.
+        self.RATELIMIT_ENABLED = False
         self.SQLALCHEMY_DATABASE_URI = env_str("TEST_DATABASE_URL", "sqlite://")
 
 

@@ -3,13 +3,14 @@
 from flask import Blueprint, current_app
 from sqlalchemy import text
 
-from .extensions import db
+from .extensions import db, limiter
 from .main.errors import DATABASE_UNAVAILABLE
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
+@limiter.exempt
 def healthz():
     """Report 200 when the database answers a query, else 503 with Retry-After; never touch the session."""
     try:

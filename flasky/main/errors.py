@@ -1,6 +1,7 @@
 """Error pages in the layout for plain requests, and an error message in the flash region for htmx swaps."""
 
 import secrets
+import time
 
 from flask import current_app, request
 from flask.globals import request_ctx
@@ -8,6 +9,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, TimeoutError as Poo
 from werkzeug.exceptions import HTTPException, SecurityError, ServiceUnavailable
 
 from .. import hypermedia
+from ..extensions import limiter
 from . import bp
 
 # What a visitor reads for each status: a title, and what to do about it.
@@ -16,12 +18,13 @@ ERROR_TEXT = {
     404: ("Page not found", "There is no page at this address."),
     405: ("Method not allowed", "This address does not accept that kind of request."),
     413: ("Too much data", "That was more than this form accepts. Please send something shorter."),
+    429: ("Too many requests", "You are sending that faster than we can take it. Please wait a moment and try again."),
     500: ("Something went wrong", "An unexpected error happened on our side. Please try again in a moment."),
     503: ("Temporarily unavailable", "We cannot store or look up names right now. Please try again in a little while."),
 }
 UNTRUSTED_HOST_MESSAGE = "This site is not served under that host name."
-# Statuses whose exception description is for the logs, not for visitors.
-OWN_TEXT_ONLY = {500, 503}
+# Statuses whose exception description is for the logs, not for visitors (Flask-Limiter puts the limit there).
+OWN_TEXT_ONLY = {429, 500, 503}
 # Response headers of an exception that must survive into our own page (405 names the allowed methods).
 KEPT_HEADERS = {"allow", "retry-after", "www-authenticate"}
 # What "the database is unreachable, read-only or overloaded" looks like to SQLAlchemy.
@@ -40,6 +43,8 @@ def http_error(error, incident=None):
     if code == 500 and incident is None:
         incident = _log_incident(error)
     headers = [(key, value) for key, value in error.get_headers() if key.lower() in KEPT_HEADERS]
+    if code == 429 and limiter.current_limit:
+        headers.append(("Retry-After", str(max(1, int(limiter.current_limit.reset_at - time.time())))))
     if request_ctx.url_adapter is None:
         # Flask refused the Host (TRUSTED_HOSTS) before it could build URLs: our page's links are host-less paths.
         request_ctx.url_adapter = current_app.url_map.bind("untrusted.invalid", script_name=request.script_root or None)

@@ -5,7 +5,7 @@ import unicodedata
 from flask import abort, current_app, flash, redirect, session, url_for
 
 from .. import greeting, hypermedia
-from ..extensions import moment
+from ..extensions import limiter, moment
 from ..models import utcnow
 from . import bp
 from .forms import NameForm
@@ -29,6 +29,7 @@ def render_index(form, *, oob=(), status=200, fragment="partials/name-form.html"
 
 
 @bp.route("/", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_NAME_FORM"], methods=["POST"])
 def index():
     """Show the greeting and the name form; remember a submitted name (PRG without JS, in place with htmx)."""
     form = NameForm()
