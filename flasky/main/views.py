@@ -58,9 +58,12 @@ def validate_name():
 @bp.route("/user/<name>")
 def user(name):
     """Show what the app remembers of one name."""
+    if any(unicodedata.category(char) == "Cc" for char in name):
+        abort(404)  # never a stored name, and PostgreSQL refuses NUL in a query
     found = greeting.find_user(unicodedata.normalize("NFC", name))
     if found is None:
-        abort(404, description=f"Nobody called “{name}” has been here yet.")
+        # Only printable names are echoed: no invisible or direction-changing characters in our message.
+        abort(404, description=f"Nobody called “{name}” has been here yet." if name.isprintable() else None)
     return hypermedia.render("user.html", "partials/user-card.html", user=found)
 
 
