@@ -390,7 +390,8 @@ def test_a_flood_from_one_client_gets_a_friendly_429(tmp_path):
             # Memory storage counts per worker: three workers let at most 3 x 3 through.
             answers = [submit(browser, server, f"Flooder {n}", htmx=n % 2 == 1, token=token) for n in range(12)]
         statuses = [answer.status_code for answer in answers]
-        assert set(statuses) <= {200, 303, 429} and statuses[-1] == 429 and statuses.count(429) >= 3
+        # Which worker takes a request is up to the kernel, so only the totals are certain.
+        assert set(statuses) <= {200, 303, 429} and statuses.count(429) >= 12 - 3 * 3
         for answer in answers:
             if answer.status_code == 429:
                 assert 1 <= int(answer.headers["Retry-After"]) <= 60
