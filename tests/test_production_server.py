@@ -57,17 +57,25 @@ class Server:
         command = [str(BIN / "gunicorn"), "-w", "3", "-b", f"127.0.0.1:{self.port}", "--timeout", "30",
                    *gunicorn_options(), "flasky:create_app()"]
         self.process = subprocess.Popen(command, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        try:
+            self._wait_until_healthy()
+        except BaseException:  # never leave a server behind, whatever went wrong
+            self.stop()
+            raise
+        return self
+
+    def _wait_until_healthy(self):
+        """Poll /healthz until it answers 200, failing when gunicorn exits or 20 s pass."""
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 pytest.fail(f"gunicorn exited with {self.process.returncode}:\n{self.log_text()}")
             try:
                 if requests.get(f"{self.base}/healthz", timeout=2).status_code == 200:
-                    return self
+                    return
             except requests.RequestException:  # not listening yet, or workers still booting
                 pass
             time.sleep(0.1)
-        self.stop()
         pytest.fail(f"gunicorn did not become healthy in 20 s:\n{self.log_text()}")
 
     def stop(self):
