@@ -6,19 +6,26 @@ from pathlib import Path
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
-from . import cli, database, delivery, hypermedia, templating
+from . import cli, database, delivery, hypermedia, security, templating
 from .config import config
-from .extensions import db, htmx, mail, migrate, moment
+from .extensions import db, htmx, limiter, mail, migrate, moment
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
+
+
+class Flasky(Flask):
+    """Flask, minus its traceback log of unhandled exceptions: the 500 handler logs one incident line instead."""
+
+    def log_exception(self, exc_info):
+        """Leave the logging of an unhandled exception to flasky.main.errors."""
 
 
 def create_app(config_name=None, **overrides):
     """Build the app for a named configuration (FLASK_CONFIG, else 'default'); keyword overrides win over all."""
     settings = _settings(config_name or os.environ.get("FLASK_CONFIG") or "default")
     root = resource_root()
-    app = Flask(__name__, static_folder=root / "static", template_folder=root / "templates")
+    app = Flasky(__name__, static_folder=root / "static", template_folder=root / "templates")
     app.jinja_loader = ChoiceLoader(
         [FileSystemLoader(root / "templates"), PrefixLoader({"partials": FileSystemLoader(root / "partials")})]
     )
@@ -28,18 +35,21 @@ def create_app(config_name=None, **overrides):
     app.config.update(overrides)
     settings.check(app.config)
 
-    for extension in (db, mail, moment, htmx):
+    for extension in (db, mail, moment, htmx, limiter):
         extension.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     database.init_app(app)
     delivery.init_app(app)
     hypermedia.init_app(app)
     templating.init_app(app)
+    security.init_app(app)
 
     from .main import bp as main_blueprint
     from .main import errors  # noqa: F401  (registers the app-wide error handlers on the blueprint)
+    from .health import bp as health_blueprint
 
     app.register_blueprint(main_blueprint)
+    app.register_blueprint(health_blueprint)
     cli.init_app(app)
     return app
 

@@ -48,6 +48,14 @@ def env_bool(name, default=False):
     raise ValueError(f"{name} must be true or false, not {value!r}")
 
 
+def env_list(name, default=None):
+    """Read a comma-separated list, dropping blanks; unset gives the default."""
+    value = env_str(name)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
 class Config:
     """Settings shared by every environment."""
 
@@ -57,12 +65,23 @@ class Config:
     MAX_CONTENT_LENGTH = 64 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SQLITE_BUSY_TIMEOUT_MS = 5000
     # Static URLs carry a hash of the file (templating.static_url), so browsers may keep them for a year.
     SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600
+    # What a 503 asks clients to wait, in seconds, when the database is unreachable.
+    DATABASE_RETRY_AFTER = 30
 
     def __init__(self):
         self.SECRET_KEY = env_str("SECRET_KEY", "flasky-dev-key")
+        # How long a SQLite writer waits for another one's lock before giving up ("database is locked").
+        self.SQLITE_BUSY_TIMEOUT_MS = env_int("SQLITE_BUSY_TIMEOUT_MS", 15000)
+        # Host names the app answers to (None: any); others get a 400. ".example.com" also allows subdomains.
+        self.TRUSTED_HOSTS = env_list("TRUSTED_HOSTS")
+        # How many proxies in front set each X-Forwarded-* header (0: not trusted), for werkzeug's ProxyFix.
+        for header in ("FOR", "PROTO", "HOST", "PORT", "PREFIX"):
+            setattr(self, f"PROXY_FIX_X_{header}", env_int(f"PROXY_FIX_X_{header}", 0))
+        self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+        self.RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_NAME_FORM = env_str("RATELIMIT_NAME_FORM", "20 per minute; 200 per hour")
         self.MAIL_SERVER = env_str("MAIL_SERVER")
         self.MAIL_PORT = env_int("MAIL_PORT", 587)
         self.MAIL_USE_TLS = env_bool("MAIL_USE_TLS", True)
@@ -113,6 +132,8 @@ class TestingConfig(Config):
         super().__init__()
         self.SECRET_KEY = "testing-secret-key-not-for-production"
         self.FLASKY_MAIL_WORKER = env_bool("FLASKY_MAIL_WORKER", False)
+        # Tests of the rate limit turn it back on.
+        self.RATELIMIT_ENABLED = False
         self.SQLALCHEMY_DATABASE_URI = env_str("TEST_DATABASE_URL", "sqlite://")
 
 

@@ -1,6 +1,8 @@
 """Flask extensions, created unbound and attached to an app in create_app()."""
 
 from flask_htmx import HTMX
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_moment import Moment
@@ -21,3 +23,5 @@ migrate = Migrate()
 mail = Mail()
 moment = Moment()
 htmx = HTMX()
+# Keyed by client address (the real one behind a proxy once PROXY_FIX_X_FOR is set); settings are RATELIMIT_*.
+limiter = Limiter(get_remote_address)

@@ -12,6 +12,8 @@ HTMX_CONFIG = {
     "allowScriptTags": False,
     "includeIndicatorStyles": False,
     "selfRequestsOnly": True,
+    # Settling copies attributes with setAttribute; a style attribute set that way breaks the CSP (style-src 'self').
+    "attributesToSettle": ["class", "width", "height"],
     "responseHandling": [
         {"code": "204", "swap": False},
         {"code": "[2345]..", "swap": True, "error": False},

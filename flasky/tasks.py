@@ -8,6 +8,14 @@ from celery.signals import worker_ready
 from . import delivery
 
 logger = logging.getLogger("flasky.mail")
+TASK_NAME = "flasky.deliver_outbox"
+
+
+def deliver_outbox(task):
+    """Deliver what is due; schedule the next pass while messages wait for a retry."""
+    next_due = delivery.deliver_due()
+    if next_due is not None:
+        task.apply_async(countdown=max(next_due, 0.1))
 
 
 class CeleryDelivery:
@@ -19,7 +27,7 @@ class CeleryDelivery:
     def wake(self):
         """Enqueue a delivery pass; if the broker is down the message stays pending in the outbox."""
         try:
-            self.celery.tasks["flasky.deliver_outbox"].apply_async(retry=False)
+            self.celery.tasks[TASK_NAME].apply_async(retry=False)
         except Exception as error:  # the outbox keeps it: the next pass or worker start sends it
             logger.warning("Could not enqueue mail delivery (%s); it stays pending in the outbox", error)
 
@@ -41,13 +49,8 @@ def init_celery(app):
         task_acks_late=True,
     )
 
-    @celery.task(name="flasky.deliver_outbox", bind=True)
-    def deliver_outbox(self):
-        """Deliver what is due; schedule the next pass while messages wait for a retry."""
-        next_due = delivery.deliver_due()
-        if next_due is not None:
-            self.apply_async(countdown=max(next_due, 0.1))
-
+    # One module-level callable for every app: Celery refuses a task name bound to two different functions.
+    celery.task(name=TASK_NAME, bind=True)(deliver_outbox)
     app.extensions["celery"] = celery
     return CeleryDelivery(celery)
 
@@ -55,4 +58,4 @@ def init_celery(app):
 @worker_ready.connect
 def _deliver_on_start(sender, **kwargs):
     """Deliver mail left pending while no worker ran, as soon as a worker starts."""
-    sender.app.tasks["flasky.deliver_outbox"].delay()
+    sender.app.tasks[TASK_NAME].delay()

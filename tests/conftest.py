@@ -1,4 +1,4 @@
-"""Shared fixtures: an app on a fresh database, its htmx-aware client, the database, a real SMTP server."""
+"""Shared fixtures: an app on a fresh database (SQLite and PostgreSQL), its htmx-aware client, a real SMTP server."""
 
 import asyncio
 import email
@@ -16,11 +16,32 @@ from flasky.delivery import EXTENSION_KEY, Worker
 from flasky.extensions import db as _db
 from flasky.models import User
 from flasky.testing import HtmxClient
+from tests.postgres import PostgresCluster, PostgresUnavailable
+
+# Every test that uses a database runs once per backend, unless TEST_DATABASE_URL pins one.
+BACKENDS = ["custom"] if os.environ.get("TEST_DATABASE_URL") else ["sqlite", "postgresql"]
 
 
-def database_url(tmp_path):
-    """Use TEST_DATABASE_URL when given (e.g. PostgreSQL), else a fresh SQLite file for this test."""
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'flasky.sqlite'}"
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL server for the whole run; its absence fails the tests, never skips them."""
+    try:
+        cluster = PostgresCluster()
+        cluster.init().start()
+    except PostgresUnavailable as error:
+        pytest.fail(str(error), pytrace=False)
+    yield cluster
+    cluster.cleanup()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path):
+    """TEST_DATABASE_URL when given, else a fresh SQLite file, or the run's PostgreSQL database."""
+    if request.param == "custom":
+        return os.environ["TEST_DATABASE_URL"]
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'flasky.sqlite'}"
+    return request.getfixturevalue("postgres").url()
 
 
 @pytest.fixture(autouse=True)
@@ -36,9 +57,9 @@ def app_overrides():
 
 
 @pytest.fixture
-def app(tmp_path, app_overrides):
+def app(database_url, app_overrides):
     """A testing app whose tables exist for the duration of one test."""
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url(tmp_path), **app_overrides)
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url, **app_overrides)
     app.test_client_class = HtmxClient
     with app.app_context():
         _db.create_all()

@@ -48,6 +48,7 @@ def test_layout_loads_vendored_assets_and_configures_htmx(index, client):
     config = json.loads(soup.select_one('meta[name="htmx-config"]')["content"])
     assert config["historyRestoreAsHxRequest"] is False
     assert config["allowEval"] is False
+    assert "style" not in config["attributesToSettle"], "settling a style attribute would break the CSP"
     assert any(rule["code"] == "[2345].." and rule["swap"] for rule in config["responseHandling"])
     assert soup.body["hx-boost"] == "true"
 

@@ -14,6 +14,7 @@ import pytest
 
 from flasky import create_app
 from flasky.delivery import EXTENSION_KEY
+from flasky.extensions import db as _db
 from flasky.testing import HtmxClient
 from tests.conftest import SMTPServer, free_port
 from tests.test_mail import outbox, wait_until
@@ -43,6 +44,12 @@ CRASHING_APP = textwrap.dedent(
 @pytest.fixture
 def app_overrides(mail_settings):
     return dict(mail_settings)
+
+
+def dispose(app):
+    """Close the database connections of an app a test built itself."""
+    with app.app_context():
+        _db.engine.dispose()
 
 
 def process_env(app, **settings):
@@ -91,6 +98,7 @@ def test_a_crash_between_commit_and_send_loses_nothing(app, smtp_server, silent_
         assert len(smtp_server.mailbox.messages) == 1
     finally:
         restarted.extensions[EXTENSION_KEY].stop()
+        dispose(restarted)
 
 
 @pytest.fixture
@@ -162,5 +170,6 @@ def test_web_process_keeps_the_note_when_the_broker_is_down(app):
     dead.test_client_class = HtmxClient
     client = dead.test_client()
     response = client.submit(client.get("/"), "#name-form", htmx=True, name="Alice")
+    dispose(dead)
     assert response.status_code == 200
     assert [note.status for note in outbox(app)] == ["pending"]

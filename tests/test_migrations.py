@@ -11,11 +11,10 @@ from sqlalchemy import inspect
 
 from flasky import create_app
 from flasky.extensions import db
-from tests.conftest import database_url
 
 
-def test_migrations_create_exactly_the_models_schema(tmp_path):
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url(tmp_path))
+def test_migrations_create_exactly_the_models_schema(database_url):
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url)
     with app.app_context():
         db.drop_all()
         upgrade()
@@ -24,6 +23,7 @@ def test_migrations_create_exactly_the_models_schema(tmp_path):
         assert differences == []
         downgrade(revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+        db.engine.dispose()
 
 
 def test_flask_db_upgrade_works_from_any_directory(tmp_path):

@@ -1,11 +1,15 @@
 """Error pages in the layout for plain requests, and an error message in the flash region for htmx swaps."""
 
 import secrets
+import time
 
-from flask import current_app
-from werkzeug.exceptions import HTTPException
+from flask import current_app, request
+from flask.globals import request_ctx
+from sqlalchemy.exc import InterfaceError, OperationalError, TimeoutError as PoolTimeoutError
+from werkzeug.exceptions import HTTPException, SecurityError, ServiceUnavailable
 
 from .. import hypermedia
+from ..extensions import limiter
 from . import bp
 
 # What a visitor reads for each status: a title, and what to do about it.
@@ -14,21 +18,36 @@ ERROR_TEXT = {
     404: ("Page not found", "There is no page at this address."),
     405: ("Method not allowed", "This address does not accept that kind of request."),
     413: ("Too much data", "That was more than this form accepts. Please send something shorter."),
+    429: ("Too many requests", "You are sending that faster than we can take it. Please wait a moment and try again."),
     500: ("Something went wrong", "An unexpected error happened on our side. Please try again in a moment."),
+    503: ("Temporarily unavailable", "We cannot store or look up names right now. Please try again in a little while."),
 }
+UNTRUSTED_HOST_MESSAGE = "This site is not served under that host name."
+# Statuses whose exception description is for the logs, not for visitors (Flask-Limiter puts the limit there).
+OWN_TEXT_ONLY = {429, 500, 503}
 # Response headers of an exception that must survive into our own page (405 names the allowed methods).
 KEPT_HEADERS = {"allow", "retry-after", "www-authenticate"}
+# What "the database is unreachable, read-only or overloaded" looks like to SQLAlchemy.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError)
 
 
 @bp.app_errorhandler(HTTPException)
-def http_error(error):
+def http_error(error, incident=None):
     """Answer any HTTP error (unhandled exceptions arrive here as 500) with our page or fragment."""
     code = error.code or 500
     title, message = ERROR_TEXT.get(code, (error.name, "The request could not be completed."))
-    if error.description != type(error).description:
+    if error.description != type(error).description and code not in OWN_TEXT_ONLY:
         message = error.description
-    incident = _log_incident(error) if code >= 500 else None
+    if isinstance(error, SecurityError):  # its description repeats the foreign Host header
+        message = UNTRUSTED_HOST_MESSAGE
+    if code == 500 and incident is None:
+        incident = _log_incident(error)
     headers = [(key, value) for key, value in error.get_headers() if key.lower() in KEPT_HEADERS]
+    if code == 429 and limiter.current_limit:
+        headers.append(("Retry-After", str(max(1, int(limiter.current_limit.reset_at - time.time())))))
+    if request_ctx.url_adapter is None:
+        # Flask refused the Host (TRUSTED_HOSTS) before it could build URLs: our page's links are host-less paths.
+        request_ctx.url_adapter = current_app.url_map.bind("untrusted.invalid", script_name=request.script_root or None)
     alerts = None
     if hypermedia.wants_fragment():
         # The message goes out of band into the flash region; nothing replaces the element that asked.
@@ -47,9 +66,23 @@ def http_error(error):
     )
 
 
+@bp.app_errorhandler(OperationalError)
+@bp.app_errorhandler(InterfaceError)
+@bp.app_errorhandler(PoolTimeoutError)
+def database_unavailable(error):
+    """Answer 503 with Retry-After when the database cannot be reached or written; log one line, no SQL."""
+    incident = secrets.token_hex(4)
+    original = getattr(error, "orig", None) or error
+    reason = (str(original).strip().splitlines() or [""])[0][:200]
+    current_app.logger.error("Database unavailable, incident %s: %s: %s", incident, type(original).__name__, reason)
+    unavailable = ServiceUnavailable(retry_after=current_app.config["DATABASE_RETRY_AFTER"])
+    return http_error(unavailable, incident=incident)
+
+
 def _log_incident(error):
-    """Log a server error with a short id that the visitor can quote, and return that id."""
+    """Log a server error in one line with a short id the visitor can quote (traceback at DEBUG); return the id."""
     incident = secrets.token_hex(4)
     original = getattr(error, "original_exception", None) or error
-    current_app.logger.error("Server error, incident %s", incident, exc_info=original)
+    current_app.logger.error("Server error, incident %s: %s", incident, type(original).__name__)
+    current_app.logger.debug("Traceback for incident %s", incident, exc_info=original)
     return incident

@@ -5,7 +5,7 @@ import unicodedata
 from flask import abort, current_app, flash, redirect, session, url_for
 
 from .. import greeting, hypermedia
-from ..extensions import moment
+from ..extensions import limiter, moment
 from ..models import utcnow
 from . import bp
 from .forms import NameForm
@@ -29,6 +29,7 @@ def render_index(form, *, oob=(), status=200, fragment="partials/name-form.html"
 
 
 @bp.route("/", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_NAME_FORM"], methods=["POST"])
 def index():
     """Show the greeting and the name form; remember a submitted name (PRG without JS, in place with htmx)."""
     form = NameForm()
@@ -57,9 +58,12 @@ def validate_name():
 @bp.route("/user/<name>")
 def user(name):
     """Show what the app remembers of one name."""
+    if any(unicodedata.category(char) == "Cc" for char in name):
+        abort(404)  # never a stored name, and PostgreSQL refuses NUL in a query
     found = greeting.find_user(unicodedata.normalize("NFC", name))
     if found is None:
-        abort(404, description=f"Nobody called “{name}” has been here yet.")
+        # Only printable names are echoed: no invisible or direction-changing characters in our message.
+        abort(404, description=f"Nobody called “{name}” has been here yet." if name.isprintable() else None)
     return hypermedia.render("user.html", "partials/user-card.html", user=found)
 
 

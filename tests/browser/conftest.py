@@ -225,7 +225,7 @@ def screenshot():
 
     def screenshot(page, name, *, docs=False):
         path = ARTIFACTS / f"{name}.png"
-        page.screenshot(path=path, full_page=True, animations="disabled", caret="hide")
+        page.screenshot(path=path, full_page=True)  # no injected styles: the CSP would (rightly) refuse them
         if docs and UPDATE_DOCS:
             DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, DOCS_SCREENSHOTS / f"{name}.png")

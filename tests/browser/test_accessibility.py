@@ -216,7 +216,12 @@ def test_after_swaps_focus_is_visible_and_tab_goes_on_from_there(page, live_serv
 )
 def test_the_focus_probe_sees_a_missing_focus_indicator(page, live_server, style):
     page.goto("/")
-    page.add_style_tag(content=f"*:focus {{ {style} }}")
+    # A constructed style sheet: the page's CSP (rightly) refuses an injected <style> element.
+    page.evaluate("""css => {
+        const sheet = new CSSStyleSheet();
+        sheet.replaceSync(css);
+        document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+    }""", f"*:focus {{ {style} }}")
     page.locator("#name").focus()
     assert page.evaluate(FOCUSED) == {"label": "name", "visible": False}
 
