@@ -1,7 +1,7 @@
 """The one place that decides whether a name is new or known, safely under concurrent submissions."""
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .extensions import db
@@ -20,19 +20,23 @@ def find_user(name):
 def remember(name):
     """Store a new name (and the admin's note about it) or mark a known one seen, in one transaction; return (user, is_new)."""
     now = utcnow()
-    user = find_user(name)
+    user = _mark_seen(name, now)
     is_new = False
     if user is None:
         user = _insert_unless_taken(name, now)
         is_new = user is not None
-        if not is_new:  # another request stored it between our SELECT and INSERT
-            user = find_user(name)
-    if is_new:
-        notify_admin(name)
-    else:
-        user.seen(now)
+        if is_new:
+            notify_admin(name)
+        else:  # another request stored it between our UPDATE and INSERT
+            user = _mark_seen(name, now)
     db.session.commit()
     return user, is_new
+
+
+def _mark_seen(name, now):
+    """Record another visit under a known name in one statement; return its user, or None for a new name."""
+    statement = update(User).where(User.username == name).values(last_seen=now).returning(User)
+    return db.session.scalar(statement, execution_options={"synchronize_session": False})
 
 
 def _insert_unless_taken(name, now):

@@ -39,10 +39,6 @@ class User(db.Model):
     first_seen: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
 
-    def seen(self, when=None):
-        """Record another visit under this name."""
-        self.last_seen = when or utcnow()
-
     def __repr__(self):
         return f"<User {self.username!r}>"
 
