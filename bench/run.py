@@ -214,8 +214,9 @@ def migrate(env):
                    check=True, capture_output=True, timeout=120)
 
 
+MAIL_SCENARIOS = ["htmx_post_new_mail_off", "htmx_post_new_outbox_only", "htmx_post_new_slow_smtp"]
 SCENARIOS = ["get_full", "get_boosted", "htmx_post_known", "htmx_post_new", "nojs_post_redirect_get", "user_page",
-             "not_found", "htmx_post_new_mail_off", "htmx_post_new_slow_smtp"]
+             "not_found", *MAIL_SCENARIOS]
 
 
 def flasky_scenarios(base, wanted, args):
@@ -237,16 +238,18 @@ def flasky_scenarios(base, wanted, args):
 
 
 def mail_latency_scenarios(database_dir, args, wanted):
-    """Run new-name POSTs with mail off, then with an SMTP server taking 2 s per message."""
-    for name in ("htmx_post_new_mail_off", "htmx_post_new_slow_smtp"):
+    """Run new-name POSTs with no admin mail, with notes written but not delivered, and delivered to slow SMTP."""
+    for name in MAIL_SCENARIOS:
         if name not in wanted:
             continue
         env = flasky_env(f"sqlite:///{database_dir}/{name}.sqlite")
         with contextlib.ExitStack() as stack:
+            if name != "htmx_post_new_mail_off":
+                env.update(FLASKY_ADMIN="admin@example.com")
             if name.endswith("slow_smtp"):
                 port = stack.enter_context(slow_smtp_server())
-                env.update(FLASKY_ADMIN="admin@example.com", MAIL_SERVER="127.0.0.1", MAIL_PORT=str(port),
-                           MAIL_USE_TLS="false", FLASKY_MAIL_WORKER="true",
+                env.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=str(port), MAIL_USE_TLS="false",
+                           FLASKY_MAIL_WORKER="true",
                            # every note mailed on its own: the worker really talks to the slow server throughout
                            FLASKY_MAIL_DIGEST_LIMIT="1000000")
             migrate(env)
@@ -265,11 +268,13 @@ def table(results):
         lines.append(f"| {r.name} | {r.requests_per_second:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.errors} | "
                      f"{r.bytes_per_response:,.0f} | {r.ratio:.2f}× |")
     by_name = {r.name: r for r in results}
-    if {"htmx_post_new_mail_off", "htmx_post_new_slow_smtp"} <= by_name.keys():
-        off, slow = by_name["htmx_post_new_mail_off"], by_name["htmx_post_new_slow_smtp"]
+    if set(MAIL_SCENARIOS) <= by_name.keys():
+        off, outbox, slow = (by_name[name] for name in MAIL_SCENARIOS)
         lines.append("")
-        lines.append(f"Mail latency: p99 of new-name POSTs with a {SMTP_DELAY_SECONDS:.0f} s/message SMTP server is "
-                     f"{slow.p99_ms / off.p99_ms:.2f}× the p99 with mail off (target ≤ 1.2×).")
+        lines.append(f"Mail latency: p99 of new-name POSTs while a worker delivers every note to a "
+                     f"{SMTP_DELAY_SECONDS:.0f} s/message SMTP server is {slow.p99_ms / outbox.p99_ms:.2f}× the p99 with "
+                     f"delivery off (target ≤ 1.2×); writing the outbox row itself costs "
+                     f"{outbox.p99_ms / off.p99_ms:.2f}× at p99 against no admin mail at all.")
     return "\n".join(lines)
 
 

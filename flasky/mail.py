@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 from flask_mail import BadHeaderError, Connection, Message
+from sqlalchemy import insert
 
 from .extensions import db
 from .models import OutboxMessage
@@ -32,10 +33,10 @@ def queue_email(to, subject, template, context, *, coalesce=False):
     for header, value in (("recipient", to), ("subject", subject)):
         if has_control_characters(value):
             raise ValueError(f"A mail {header} cannot contain control characters or line breaks: {value!r}")
-    message = OutboxMessage(recipient=to, subject=subject, template=template, context=context, coalesce=coalesce)
-    db.session.add(message)
+    # A plain INSERT in the caller's transaction: cheaper than an ORM object flushed at commit.
+    values = {"recipient": to, "subject": subject, "template": template, "context": context, "coalesce": coalesce}
+    db.session.execute(insert(OutboxMessage.__table__).values(values))
     db.session.info["outbox_pending"] = True
-    return message
 
 
 def has_control_characters(value):
