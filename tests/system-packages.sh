@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Install what the test suite starts itself, when missing: redis-server, PostgreSQL and Debian's Chromium
+# (never a browser downloaded by Playwright). Uses sudo unless run as root; does nothing when all are there.
+set -euo pipefail
+
+need=()
+command -v redis-server >/dev/null || need+=(redis-server)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || need+=(postgresql)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+((${#need[@]})) || exit 0
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "+ apt-get install ${need[*]}"
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
