@@ -39,7 +39,6 @@ def create_app(config_name=None, **overrides):
         extension.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     database.init_app(app)
-    delivery.init_app(app)
     hypermedia.init_app(app)
     templating.init_app(app)
     security.init_app(app)
@@ -51,6 +50,7 @@ def create_app(config_name=None, **overrides):
     app.register_blueprint(main_blueprint)
     app.register_blueprint(health_blueprint)
     cli.init_app(app)
+    delivery.init_app(app)  # last: it may start the delivery thread, which needs the finished app
     return app
 
 

@@ -4,7 +4,6 @@ import asyncio
 import email
 import email.policy
 import os
-import socket
 import threading
 
 import pytest
@@ -16,7 +15,7 @@ from flasky.delivery import EXTENSION_KEY, Worker
 from flasky.extensions import db as _db
 from flasky.models import User
 from flasky.testing import HtmxClient
-from tests.postgres import PostgresCluster, PostgresUnavailable
+from tests.postgres import PostgresCluster, PostgresUnavailable, free_port
 
 # Every test that uses a database runs once per backend, unless TEST_DATABASE_URL pins one.
 BACKENDS = ["custom"] if os.environ.get("TEST_DATABASE_URL") else ["sqlite", "postgresql"]
@@ -119,13 +118,6 @@ def greet(client, index):
         return client.submit(index, "#name-form", htmx=htmx, name=name)
 
     return greet
-
-
-def free_port():
-    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Mailbox:

@@ -12,7 +12,7 @@ from flasky import delivery, greeting
 from flasky.extensions import db as _db
 from flasky.mail import send_email
 from flasky.models import OutboxMessage, utcnow
-from tests.conftest import free_port
+from tests.postgres import free_port
 
 
 @pytest.fixture

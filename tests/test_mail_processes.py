@@ -16,7 +16,8 @@ from flasky import create_app
 from flasky.delivery import EXTENSION_KEY
 from flasky.extensions import db as _db
 from flasky.testing import HtmxClient
-from tests.conftest import SMTPServer, free_port
+from tests.conftest import SMTPServer
+from tests.postgres import free_port
 from tests.test_mail import outbox, wait_until
 
 pytestmark = pytest.mark.slow
