@@ -73,7 +73,7 @@ def gunicorn(target, env, workers):
     port = free_port()
     process = subprocess.Popen(
         [BIN / "gunicorn", "-w", str(workers), "-k", "sync", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-         target],
+         "--no-control-socket", target],
         cwd=PROJECT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
