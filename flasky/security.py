@@ -37,8 +37,8 @@ PROXY_FIX_HEADERS = ("for", "proto", "host", "port", "prefix")
 
 def add_security_headers(response):
     """Add the security headers a view has not set itself, and HSTS when the request came over TLS."""
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
+    headers = response.headers
+    headers.extend([(name, value) for name, value in SECURITY_HEADERS.items() if name not in headers])
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
     return response
