@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
-from . import cli, database, delivery, hypermedia, security, templating
+from . import assets, cli, database, delivery, hypermedia, security, templating
 from .config import config
 from .extensions import db, htmx, limiter, mail, migrate, moment
 
@@ -15,10 +15,14 @@ MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
 
 
 class Flasky(Flask):
-    """Flask, minus its traceback log of unhandled exceptions: the 500 handler logs one incident line instead."""
+    """Flask, minus its traceback log of unhandled exceptions (the 500 handler logs one line), plus gzip'd statics."""
 
     def log_exception(self, exc_info):
         """Leave the logging of an unhandled exception to flasky.main.errors."""
+
+    def send_static_file(self, filename):
+        """Serve a static file, pre-compressed where the vendored file has a .gz sibling."""
+        return assets.send_static_file(self, filename)
 
 
 def create_app(config_name=None, **overrides):

@@ -156,3 +156,48 @@ def test_static_urls_carry_a_content_hash_and_are_cached_long_with_validators(in
     with client.get(href, headers={"If-None-Match": etag}) as again:
         assert again.status_code == 304
     assert "max-age" not in index.headers["Cache-Control"], "pages themselves are not kept"
+
+
+def test_vendored_text_has_a_gzip_sibling_identical_to_it(app):
+    import gzip
+    from pathlib import Path
+
+    siblings = sorted(Path(app.static_folder, "vendor").rglob("*.gz"))
+    assert len(siblings) == 4
+    for sibling in siblings:
+        assert gzip.decompress(sibling.read_bytes()) == sibling.with_suffix("").read_bytes(), sibling
+
+
+def test_static_text_goes_gzip_compressed_to_clients_that_accept_it(index, client, app):
+    import gzip
+    from pathlib import Path
+
+    href = index.soup.select_one('link[rel="stylesheet"][href*="bootstrap"]')["href"]
+    original = Path(app.static_folder, href.split("?")[0].removeprefix("/static/")).read_bytes()
+    with client.get(href, headers={"Accept-Encoding": "gzip, deflate, br"}) as response:
+        assert response.status_code == 200
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert response.mimetype == "text/css"
+        assert "Accept-Encoding" in response.headers["Vary"]
+        assert response.cache_control.max_age == 365 * 24 * 3600
+        assert gzip.decompress(response.get_data()) == original
+        assert len(response.get_data()) < len(original) / 4
+        etag = response.headers["ETag"]
+    with client.get(href, headers={"Accept-Encoding": "gzip", "If-None-Match": etag}) as again:
+        assert again.status_code == 304
+    for refused in ({}, {"Accept-Encoding": "gzip;q=0, br"}):
+        with client.get(href, headers=refused) as plain:
+            assert "Content-Encoding" not in plain.headers
+            assert "Accept-Encoding" in plain.headers["Vary"]
+            assert plain.get_data() == original
+            assert plain.headers["ETag"] != etag
+
+
+def test_pages_and_files_without_a_sibling_are_sent_as_they_are(client):
+    page = client.get("/", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in page.headers
+    with client.get("/static/app.js", headers={"Accept-Encoding": "gzip"}) as script:
+        assert script.status_code == 200
+        assert "Content-Encoding" not in script.headers
+    with client.get("/static/nope.css.gz", headers={"Accept-Encoding": "gzip"}) as missing:
+        assert missing.status_code == 404
