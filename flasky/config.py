@@ -14,25 +14,23 @@ def env_str(name, default=None):
 
 
 def env_int(name, default):
-    """Read an integer setting, refusing junk with a message that names the variable."""
-    value = env_str(name)
-    if value is None:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number, not {value!r}") from None
+    """Read a whole-number setting, refusing junk with a message that names the variable."""
+    return _env_parsed(name, default, int, "a whole number")
 
 
 def env_float(name, default):
     """Read a number of seconds (or any decimal), refusing junk with a message that names the variable."""
+    return _env_parsed(name, default, float, "a number")
+
+
+def _env_parsed(name, default, parse, what):
     value = env_str(name)
     if value is None:
         return default
     try:
-        return float(value)
+        return parse(value)
     except ValueError:
-        raise ValueError(f"{name} must be a number, not {value!r}") from None
+        raise ValueError(f"{name} must be {what}, not {value!r}") from None
 
 
 def env_bool(name, default=False):
