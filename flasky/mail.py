@@ -2,7 +2,6 @@
 
 import logging
 import smtplib
-import unicodedata
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template
@@ -11,6 +10,7 @@ from sqlalchemy import insert
 
 from .extensions import db
 from .models import OutboxMessage
+from .text import has_control_characters
 
 logger = logging.getLogger("flasky.mail")
 
@@ -37,11 +37,6 @@ def queue_email(to, subject, template, context, *, coalesce=False):
     values = {"recipient": to, "subject": subject, "template": template, "context": context, "coalesce": coalesce}
     db.session.execute(insert(OutboxMessage.__table__).values(values))
     db.session.info["outbox_pending"] = True
-
-
-def has_control_characters(value):
-    """Tell whether a string holds anything that could end or fold a mail header line."""
-    return any(unicodedata.category(char) in {"Cc", "Zl", "Zp"} for char in value)
 
 
 def external_url(endpoint, **values):

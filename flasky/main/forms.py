@@ -7,6 +7,7 @@ from wtforms import StringField, SubmitField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from ..models import USERNAME_MAX_LENGTH
+from ..text import has_control_characters
 
 # Bidirectional embeddings, overrides and isolates can make a name display as something it is not.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -37,7 +38,7 @@ def check_characters(form, field):
     """Reject names with control, direction-changing or invisible characters, or that no URL can carry."""
     name = field.data
     categories = [unicodedata.category(char) for char in name]
-    if any(category in {"Cc", "Zl", "Zp"} for category in categories):
+    if has_control_characters(name):
         raise ValidationError("Names cannot contain control characters or line breaks.")
     if any(char in BIDI_CONTROLS for char in name):
         raise ValidationError("Names cannot contain characters that change the text direction.")

@@ -7,6 +7,7 @@ from flask import abort, current_app, flash, redirect, session, url_for
 from .. import greeting, hypermedia
 from ..extensions import limiter, moment
 from ..models import utcnow
+from ..text import has_control_characters
 from . import bp
 from .forms import NameForm
 
@@ -58,7 +59,7 @@ def validate_name():
 @bp.route("/user/<name>")
 def user(name):
     """Show what the app remembers of one name."""
-    if any(unicodedata.category(char) == "Cc" for char in name):
+    if has_control_characters(name):
         abort(404)  # never a stored name, and PostgreSQL refuses NUL in a query
     found = greeting.find_user(unicodedata.normalize("NFC", name))
     if found is None:
