@@ -1,6 +1,7 @@
 """Page-or-fragment rendering in one place, so every view answers htmx swaps and plain requests alike."""
 
 from flask import make_response, render_template, request
+from jinja2.utils import htmlsafe_json_dumps
 
 from .extensions import htmx
 
@@ -53,4 +54,5 @@ def add_vary(response):
 def init_app(app):
     """Register the response hook and the htmx settings on the app."""
     app.after_request(add_vary)
-    app.context_processor(lambda: {"htmx_config": HTMX_CONFIG})
+    # Serialised once; the template's autoescaping turns its quotes into &#34; inside the attribute.
+    app.add_template_global(str(htmlsafe_json_dumps(HTMX_CONFIG, dumps=app.json.dumps)), "htmx_config")

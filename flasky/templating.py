@@ -3,7 +3,7 @@
 import hashlib
 from pathlib import Path
 
-from flask import current_app, request, url_for
+from flask import current_app, render_template, request, url_for
 from flask_moment import moment
 from markupsafe import Markup
 
@@ -15,6 +15,7 @@ INLINE_STYLE = ' style="display: none"'
 
 UNITS = (("year", 365 * 86400), ("month", 30 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60))
 STATIC_URLS = "flasky.static_urls"
+RENDERED_ONCE = "flasky.rendered_once"
 
 
 def time_ago(when, now=None):
@@ -40,6 +41,18 @@ def static_url(filename):
     return url
 
 
+def render_once(template_name):
+    """Render a template that is the same for every request under this URL prefix once, then reuse its markup."""
+    cache = current_app.extensions[RENDERED_ONCE]
+    key = (request.script_root, template_name)
+    markup = cache.get(key)
+    if markup is None:
+        markup = Markup(render_template(template_name))
+        if not current_app.debug:  # while developing, templates and static files change under a running server
+            cache[key] = markup
+    return markup
+
+
 class StyleFreeMoment(moment):
     """Flask-Moment's moment, rendered without the inline style attribute."""
 
@@ -51,6 +64,10 @@ class StyleFreeMoment(moment):
 def init_app(app):
     """Register filters and globals on the app's Jinja environment, and the style-free moment (after Moment's)."""
     app.extensions[STATIC_URLS] = {}
+    app.extensions[RENDERED_ONCE] = {}
     app.add_template_filter(time_ago, "ago")
     app.add_template_global(static_url)
+    app.add_template_global(render_once)
     app.extensions["moment"] = StyleFreeMoment
+    # A global as well as Flask-Moment's context variable, so macros imported without context (cheaper) see it.
+    app.add_template_global(StyleFreeMoment, "moment")
