@@ -7,6 +7,7 @@ from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
 from . import assets, cli, database, delivery, hypermedia, security, templating
+from .sessions import SessionInterface
 from .config import config
 from .extensions import db, htmx, limiter, mail, migrate, moment
 
@@ -30,6 +31,7 @@ def create_app(config_name=None, **overrides):
     settings = _settings(config_name or os.environ.get("FLASK_CONFIG") or "default")
     root = resource_root()
     app = Flasky(__name__, static_folder=root / "static", template_folder=root / "templates")
+    app.session_interface = SessionInterface()
     app.jinja_loader = ChoiceLoader(
         [FileSystemLoader(root / "templates"), PrefixLoader({"partials": FileSystemLoader(root / "partials")})]
     )
