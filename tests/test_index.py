@@ -1,6 +1,10 @@
 """The index page and the name form, in full-page (no JS) and fragment (htmx) modes."""
 
 import pytest
+from sqlalchemy import select
+
+from flasky.models import User
+
 VARY = {"HX-Request", "HX-Boosted", "HX-History-Restore-Request"}
 
 
@@ -210,3 +214,23 @@ def test_a_body_over_the_limit_gets_a_413(greet, usernames, htmx):
     assert response.status_code == 413
     assert "Too much data" in response.get_data(as_text=True)
     assert usernames() == []
+
+
+def test_a_returning_visitor_resubmitting_their_name_gets_no_new_session_cookie(greet, app, db):
+    greet("Alice", htmx=True)
+    greet("Alice", htmx=True)  # the session now says "known"
+    before = db.session.scalar(select(User.last_seen).filter_by(username="Alice"))
+    db.session.remove()
+    response = greet("Alice", htmx=True)
+    assert response.text_of("greeting-status") == "Happy to see you again!"
+    assert "Set-Cookie" not in response.headers, "nothing changed in the session, so nothing to re-sign"
+    assert db.session.scalar(select(User.last_seen).filter_by(username="Alice")) >= before
+
+
+def test_layout_asset_urls_follow_the_url_prefix_they_are_served_under(client):
+    plain = client.get("/").soup
+    prefixed = client.get("/", base_url="http://localhost/flasky/").soup
+    assert plain.select_one("link[rel=stylesheet]")["href"].startswith("/static/")
+    assert prefixed.select_one("link[rel=stylesheet]")["href"].startswith("/flasky/static/")
+    again = client.get("/").soup
+    assert again.select_one("link[rel=stylesheet]")["href"].startswith("/static/"), "each prefix keeps its own markup"

@@ -70,6 +70,11 @@ class NameForm(FlaskForm):
     )
     submit = SubmitField("Submit")
 
+    def cleared(self):
+        """Empty the name field after a successful submission: the fresh form for the next name, same CSRF token."""
+        self.name.data = self.name.raw_data = None
+        return self
+
     @property
     def csrf_message(self):
         """Return a visitor-friendly explanation of a failed CSRF check, or None when it passed."""

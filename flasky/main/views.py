@@ -29,23 +29,28 @@ def render_index(form, *, oob=(), status=200, fragment="partials/name-form.html"
     )
 
 
-@bp.route("/", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_NAME_FORM"], methods=["POST"])
+@bp.get("/")
 def index():
-    """Show the greeting and the name form; remember a submitted name (PRG without JS, in place with htmx)."""
+    """Show the greeting and the name form."""
+    return render_index(NameForm())
+
+
+@bp.post("/")
+@limiter.limit(lambda: current_app.config["RATELIMIT_NAME_FORM"])
+def greet():
+    """Remember a submitted name: PRG without JS, the greeting and a fresh form in place with htmx."""
     form = NameForm()
-    if not form.is_submitted():
-        return render_index(form)
-    if not form.validate():
+    if not form.validate_on_submit():
         return render_index(form, status=400 if form.csrf_message else 422)
     name = form.name.data
     _, is_new = greeting.remember(name)
     if session.get("name") not in (None, name):
         flash(CHANGED_NAME)
-    session.update(name=name, known=not is_new)
+    if (session.get("name"), session.get("known")) != (name, not is_new):  # unchanged: no new cookie to sign
+        session.update(name=name, known=not is_new)
     if not hypermedia.wants_fragment():
         return redirect(url_for(".index"), 303)
-    return render_index(NameForm(formdata=None), oob=("partials/greeting.html", "partials/flashes.html"), greeted=True)
+    return render_index(form.cleared(), oob=("partials/greeting.html", "partials/flashes.html"), greeted=True)
 
 
 @bp.post("/validate/name")
