@@ -1,7 +1,9 @@
 """The one place that decides whether a name is new or known, safely under concurrent submissions."""
 
+from functools import cache
+
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .extensions import db
@@ -18,37 +20,54 @@ def find_user(name):
 
 
 def remember(name):
-    """Store a new name (and the admin's note about it) or mark a known one seen, in one transaction; return (user, is_new)."""
+    """Store a new name (and the admin's note about it) or mark a known one seen, in one transaction.
+
+    Return (the user's row: id, username, first_seen, last_seen; whether the name is new).
+    """
     now = utcnow()
-    user = _mark_seen(name, now)
+    # Core statements on the session's connection: the ORM's bulk-update path and entity loading cost
+    # more than the SQL itself here (docs/performance.md); the session still owns the transaction.
+    connection = db.session.connection()
+    user = connection.execute(_mark_seen_statement(), {"name": name, "now": now}).first()
     is_new = False
     if user is None:
-        user = _insert_unless_taken(name, now)
+        user = connection.execute(_insert_statement(connection.dialect.name), {"name": name, "now": now}).first()
         is_new = user is not None
         if is_new:
             notify_admin(name)
         else:  # another request stored it between our UPDATE and INSERT
-            user = _mark_seen(name, now)
+            user = connection.execute(_mark_seen_statement(), {"name": name, "now": now}).first()
     db.session.commit()
     return user, is_new
 
 
-def _mark_seen(name, now):
-    """Record another visit under a known name in one statement; return its user, or None for a new name."""
-    statement = update(User).where(User.username == name).values(last_seen=now).returning(User)
-    return db.session.scalar(statement, execution_options={"synchronize_session": False})
-
-
-def _insert_unless_taken(name, now):
-    """Insert a user row, or return None when the name is already taken."""
-    insert = _INSERT_IGNORING_CONFLICTS[db.session.get_bind().dialect.name]
-    statement = (
-        insert(User)
-        .values(username=name, first_seen=now, last_seen=now)
-        .on_conflict_do_nothing(index_elements=[User.username])
-        .returning(User)
+@cache
+def _mark_seen_statement():
+    """Record another visit under a known name in one statement, returning its row (none for a new name)."""
+    users = User.__table__
+    return (
+        update(users)
+        .where(users.c.username == bindparam("name"))
+        .values(last_seen=bindparam("now"))
+        .returning(*_returned_columns(users))
     )
-    return db.session.scalar(statement)
+
+
+@cache
+def _insert_statement(dialect_name):
+    """Insert a user row unless the name is taken (the unique index settles races), returning the new row."""
+    users = User.__table__
+    return (
+        _INSERT_IGNORING_CONFLICTS[dialect_name](users)
+        .values(username=bindparam("name"), first_seen=bindparam("now"), last_seen=bindparam("now"))
+        .on_conflict_do_nothing(index_elements=[users.c.username])
+        .returning(*_returned_columns(users))
+    )
+
+
+def _returned_columns(users):
+    """The columns remember() hands back for a user."""
+    return users.c.id, users.c.username, users.c.first_seen, users.c.last_seen
 
 
 def notify_admin(name):
