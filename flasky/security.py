@@ -38,7 +38,8 @@ PROXY_FIX_HEADERS = ("for", "proto", "host", "port", "prefix")
 def add_security_headers(response):
     """Add the security headers a view has not set itself, and HSTS when the request came over TLS."""
     headers = response.headers
-    headers.extend([(name, value) for name, value in SECURITY_HEADERS.items() if name not in headers])
+    present = {name.lower() for name in headers.keys()}  # one pass, rather than a scan per header
+    headers.extend([(name, value) for name, value in SECURITY_HEADERS.items() if name.lower() not in present])
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
     return response
