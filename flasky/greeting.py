@@ -15,8 +15,8 @@ _INSERT_IGNORING_CONFLICTS = {"sqlite": sqlite.insert, "postgresql": postgresql.
 
 
 def find_user(name):
-    """Return the user stored under this exact (normalised) name, or None."""
-    return db.session.scalar(select(User).filter_by(username=name))
+    """Return the row (id, username, first_seen, last_seen) stored under this exact (normalised) name, or None."""
+    return db.session.connection().execute(_find_statement(), {"name": name}).first()
 
 
 def remember(name):
@@ -39,6 +39,13 @@ def remember(name):
             user = connection.execute(_mark_seen_statement(), {"name": name, "now": now}).first()
     db.session.commit()
     return user, is_new
+
+
+@cache
+def _find_statement():
+    """Look a user up by name."""
+    users = User.__table__
+    return select(*_returned_columns(users)).where(users.c.username == bindparam("name"))
 
 
 @cache
