@@ -16,6 +16,9 @@ INLINE_STYLE = ' style="display: none"'
 UNITS = (("year", 365 * 86400), ("month", 30 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60))
 STATIC_URLS = "flasky.static_urls"
 RENDERED_ONCE = "flasky.rendered_once"
+# Entries are per URL prefix and file: a handful in practice. The bound keeps a proxy that forwards arbitrary
+# X-Forwarded-Prefix values from growing the caches without end; past it, values are computed per request.
+CACHE_LIMIT = 256
 
 
 def time_ago(when, now=None):
@@ -34,10 +37,11 @@ def static_url(filename):
     key = (request.script_root, filename)
     url = cache.get(key)
     if url is None:
-        digest = hashlib.sha256(Path(current_app.static_folder, filename).read_bytes()).hexdigest()[:12]
-        url = url_for("static", filename=filename, v=digest)
-        if not current_app.debug:  # while developing, files change under a running server
-            cache[key] = url
+        digest = cache.get(filename)
+        if digest is None:
+            digest = hashlib.sha256(Path(current_app.static_folder, filename).read_bytes()).hexdigest()[:12]
+            _keep(cache, filename, digest)
+        url = _keep(cache, key, url_for("static", filename=filename, v=digest))
     return url
 
 
@@ -47,10 +51,15 @@ def render_once(template_name):
     key = (request.script_root, template_name)
     markup = cache.get(key)
     if markup is None:
-        markup = Markup(render_template(template_name))
-        if not current_app.debug:  # while developing, templates and static files change under a running server
-            cache[key] = markup
+        markup = _keep(cache, key, Markup(render_template(template_name)))
     return markup
+
+
+def _keep(cache, key, value):
+    """Cache a value outside debug mode (files change under a development server), up to CACHE_LIMIT entries."""
+    if not current_app.debug and len(cache) < CACHE_LIMIT:
+        cache[key] = value
+    return value
 
 
 class StyleFreeMoment(moment):

@@ -202,3 +202,15 @@ def test_static_files_are_cached_with_validators_and_html_is_private(client):
         assert again.status_code == 304
     page = client.get("/")
     assert {"private", "no-cache"} <= {part.strip() for part in page.headers["Cache-Control"].split(",")}
+
+
+def test_forwarded_prefixes_get_their_own_asset_urls_without_growing_the_caches_forever(production):
+    from flasky.templating import CACHE_LIMIT, RENDERED_ONCE, STATIC_URLS
+
+    app = production(PROXY_FIX_X_PREFIX="1")
+    client = app.test_client()
+    for number in range(CACHE_LIMIT + 20):
+        page = client.get("/", headers={"X-Forwarded-Prefix": f"/p{number}"})
+        assert page.soup.select_one("link[rel=stylesheet]")["href"].startswith(f"/p{number}/static/")
+    assert len(app.extensions[STATIC_URLS]) <= CACHE_LIMIT
+    assert len(app.extensions[RENDERED_ONCE]) <= CACHE_LIMIT
