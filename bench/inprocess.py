@@ -14,9 +14,7 @@ import cProfile
 import io
 import os
 import pstats
-import re
 import secrets
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,6 +22,9 @@ from itertools import count
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+
+from bench.run import CSRF_TOKEN, flasky_env, migrate  # noqa: E402  (bench/ is run as scripts, not installed)
 ROUNDS, PER_ROUND, WARM_UP = 5, 500, 200
 
 
@@ -60,7 +61,7 @@ def build_cases(app, bare):
     """Prepare each case: a visitor without cookies, a returning known visitor, a stream of new names."""
     client = app.test_client()
     first = client.get("/")
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', first.get_data(as_text=True)).group(1)
+    token = CSRF_TOKEN.search(first.get_data(as_text=True)).group(1)
     cookie = first.headers["Set-Cookie"].split(";", 1)[0]
     for _ in range(2):  # the second time, the session says "known", as a returning browser's would
         known = client.post("/", data={"csrf_token": token, "name": "Known"}, headers={"HX-Request": "true"})
@@ -106,13 +107,9 @@ def main():
     args = parser.parse_args()
 
     database = Path(tempfile.mkdtemp()) / "inprocess.sqlite"
-    os.environ.update(
-        FLASK_CONFIG="production", SECRET_KEY=secrets.token_urlsafe(48), DATABASE_URL=f"sqlite:///{database}",
-        FLASK_SESSION_COOKIE_SECURE="false", RATELIMIT_ENABLED="false", FLASKY_MAIL_WORKER="false",
-        FLASKY_BASE_URL="http://127.0.0.1", FLASKY_ADMIN="admin@example.com")
-    subprocess.run([Path(sys.executable).parent / "flask", "--app", "flasky", "db", "upgrade"], cwd=PROJECT,
-                   check=True, capture_output=True, timeout=120)
-    sys.path.insert(0, str(PROJECT))
+    # The same production settings bench/run.py gives its gunicorn server.
+    os.environ.update(flasky_env(f"sqlite:///{database}", FLASKY_ADMIN="admin@example.com"))
+    migrate(os.environ)
     from bench.hello import app as bare
     from flasky import create_app
 

@@ -33,6 +33,8 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 SMTP_DELAY_SECONDS = 2.0
+# The name form's CSRF token, as partials/name-form.html writes it.
+CSRF_TOKEN = re.compile(r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"')
 
 
 @dataclass
@@ -113,7 +115,7 @@ def session_and_token(base):
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     with opener.open(base + "/", timeout=10) as response:
         html = response.read().decode()
-    token = re.search(r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    token = CSRF_TOKEN.search(html).group(1)
     cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
     return cookie, token
 

@@ -18,8 +18,7 @@ mail_cli = AppGroup("mail", help="Inspect and deliver the outbox of admin mail."
 @click.option("--errors", "error_count", default=5, show_default=True, help="How many recent errors to list.")
 def mail_status(error_count):
     """Show how many messages are pending, being sent, sent and failed, with the latest errors."""
-    counts = delivery.status_counts()
-    click.echo("  ".join(f"{status}: {count}" for status, count in counts.items()))
+    _echo_counts()
     failing = db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.last_error.is_not(None)).order_by(OutboxMessage.id.desc())
         .limit(error_count)
@@ -38,10 +37,16 @@ def mail_send_pending(retry_failed):
                            .values(status=OutboxMessage.PENDING, attempts=0))
         db.session.commit()
     delivery.deliver_due(ignore_schedule=True)
-    counts = delivery.status_counts()
-    click.echo("  ".join(f"{status}: {count}" for status, count in counts.items()))
+    counts = _echo_counts()
     if counts[OutboxMessage.PENDING] or counts[OutboxMessage.FAILED]:
         sys.exit(1)
+
+
+def _echo_counts():
+    """Print the outbox's count per status on one line; return the counts."""
+    counts = delivery.status_counts()
+    click.echo("  ".join(f"{status}: {count}" for status, count in counts.items()))
+    return counts
 
 
 def init_app(app):

@@ -51,21 +51,21 @@ def _send_within_flood_limit(recipient, messages):
     """Send coalescable notes one by one while under the limit, else as one digest, else hold them."""
     limit, window = current_app.config["FLASKY_MAIL_DIGEST_LIMIT"], current_app.config["FLASKY_MAIL_DIGEST_WINDOW"]
     since = utcnow() - timedelta(seconds=window)
-    recent = db.session.execute(
+    sent_mails, oldest_sent_at = db.session.execute(
         select(func.count(func.distinct(Outbox.batch)), func.min(Outbox.sent_at))
         .where(Outbox.recipient == recipient, Outbox.coalesce.is_(True), Outbox.status == Outbox.SENT,
                Outbox.sent_at > since)
     ).one()
     db.session.close()
-    budget = limit - recent[0]
+    budget = limit - sent_mails
     if len(messages) <= budget:
         for message in messages:
             _send([message])
-    elif budget > 0 or recent[1] is None:
+    elif budget > 0 or oldest_sent_at is None:
         _send(messages)
     else:
         # The window is full: hold the notes until its oldest mail leaves it, then they go as one digest.
-        _hold([message.id for message in messages], until=recent[1] + timedelta(seconds=window))
+        _hold([message.id for message in messages], until=oldest_sent_at + timedelta(seconds=window))
 
 
 def _send(messages):

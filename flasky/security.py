@@ -41,7 +41,7 @@ def add_security_headers(response):
     present = {name.lower() for name in headers.keys()}  # one pass, rather than a scan per header
     headers.extend([(name, value) for name, value in SECURITY_HEADERS.items() if name.lower() not in present])
     if request.is_secure:
-        response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
+        headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
     return response
 
 

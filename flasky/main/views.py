@@ -44,9 +44,10 @@ def greet():
         return render_index(form, status=400 if form.csrf_message else 422)
     name = form.name.data
     _, is_new = greeting.remember(name)
-    if session.get("name") not in (None, name):
+    previous = session.get("name")
+    if previous not in (None, name):
         flash(CHANGED_NAME)
-    if (session.get("name"), session.get("known")) != (name, not is_new):  # unchanged: no new cookie to sign
+    if (previous, session.get("known")) != (name, not is_new):  # unchanged: no new cookie to sign
         session.update(name=name, known=not is_new)
     if not hypermedia.wants_fragment():
         return redirect(url_for(".index"), 303)
