@@ -18,7 +18,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,8 @@ from dataclasses import dataclass
 from datetime import date
 from http.cookiejar import CookieJar
 from pathlib import Path
+
+from flasky.testing import free_port
 
 PROJECT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -48,13 +49,6 @@ class Result:
     errors: int
     bytes_per_response: float
     ratio: float = 0.0
-
-
-def free_port():
-    """Return a free TCP port on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for_http(url, timeout=30):

@@ -10,6 +10,7 @@ Use it as the app's test client class::
     client.hx_get("/user/Bob", boosted=True)    # a boosted navigation
 """
 
+import socket
 from functools import cached_property
 
 from bs4 import BeautifulSoup
@@ -79,3 +80,10 @@ class HtmxClient(FlaskClient):
         if htmx:
             return self.hx_post(form.get("hx-post") or form.get("action") or "/", data=data, target=form.get("id"))
         return self.post(form.get("action") or "/", data=data)
+
+
+def free_port():
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now (for servers a test or benchmark starts)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

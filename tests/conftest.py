@@ -14,8 +14,8 @@ from flasky import create_app
 from flasky.delivery import EXTENSION_KEY, Worker
 from flasky.extensions import db as _db
 from flasky.models import User
-from flasky.testing import HtmxClient
-from tests.postgres import PostgresCluster, PostgresUnavailable, free_port
+from flasky.testing import HtmxClient, free_port
+from tests.postgres import PostgresCluster, PostgresUnavailable
 
 # Every test that uses a database runs once per backend, unless TEST_DATABASE_URL pins one.
 BACKENDS = ["custom"] if os.environ.get("TEST_DATABASE_URL") else ["sqlite", "postgresql"]
@@ -53,6 +53,12 @@ def no_stray_mail_workers(monkeypatch):
 def app_overrides():
     """Settings a test module or test can override for its app."""
     return {}
+
+
+@pytest.fixture
+def failing_app(app_overrides):
+    """Let unhandled exceptions reach the 500 handler, as in production, instead of the test."""
+    app_overrides["PROPAGATE_EXCEPTIONS"] = False
 
 
 @pytest.fixture

@@ -3,9 +3,10 @@
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
+
+from flasky.testing import free_port
 
 INSTALL_HINT = (
     "PostgreSQL server binaries (initdb, pg_ctl) were not found, and the test suite runs on PostgreSQL too. "
@@ -34,13 +35,6 @@ def _version(path):
     """Sort key for /usr/lib/postgresql/<version>/bin."""
     number = path.split("/")[-2]
     return int(number) if number.isdigit() else 0
-
-
-def free_port():
-    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class PostgresCluster:

@@ -24,8 +24,8 @@ def statements(app):
 def test_get_index_sends_no_query(client, greet, statements):
     greet("Alice")
     statements.clear()
-    client.get("/")
-    client.hx_get("/", boosted=True)
+    assert client.get("/").status_code == 200
+    assert client.hx_get("/", boosted=True).status_code == 200
     assert statements == []
 
 
@@ -47,6 +47,5 @@ def test_htmx_post_of_a_new_name_sends_at_most_three_queries_in_one_transaction(
 def test_user_page_sends_one_query(client, greet, statements):
     greet("Alice")
     statements.clear()
-    client.get("/user/Alice")
+    assert client.get("/user/Alice").status_code == 200
     assert len(statements) == 1, statements
-

@@ -7,8 +7,7 @@ from sqlalchemy import text
 
 from flasky import create_app
 from flasky.extensions import db as _db
-from flasky.testing import HtmxClient
-from tests.postgres import free_port
+from flasky.testing import HtmxClient, free_port
 
 UNAVAILABLE = "We cannot store or look up names right now. Please try again in a little while."
 
@@ -112,11 +111,6 @@ def test_healthz_reports_ok_as_json_without_a_session_or_cache(client):
     assert response.json == {"status": "ok", "database": "ok"}
     assert "Set-Cookie" not in response.headers
     assert response.headers["Cache-Control"] == "no-store"
-
-
-@pytest.fixture
-def failing_app(app_overrides):
-    app_overrides["PROPAGATE_EXCEPTIONS"] = False
 
 
 def test_a_server_error_logs_one_line_with_the_incident_and_no_secrets(failing_app, app, client, caplog):

@@ -15,9 +15,7 @@ import pytest
 from flasky import create_app
 from flasky.delivery import EXTENSION_KEY
 from flasky.extensions import db as _db
-from flasky.testing import HtmxClient
-from tests.conftest import SMTPServer
-from tests.postgres import free_port
+from flasky.testing import HtmxClient, free_port
 from tests.test_mail import outbox, wait_until
 
 pytestmark = pytest.mark.slow

@@ -15,6 +15,8 @@ def app_overrides():
 
 def test_testing_config_has_the_limiter_off_and_the_others_on(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "k" * 48)
+    for name in ("RATELIMIT_ENABLED", "RATELIMIT_STORAGE_URI", "RATELIMIT_NAME_FORM"):
+        monkeypatch.delenv(name, raising=False)  # the defaults, whatever the shell has set
     assert create_app("testing").config["RATELIMIT_ENABLED"] is False
     assert create_app("development").config["RATELIMIT_ENABLED"] is True
     production = create_app("production")

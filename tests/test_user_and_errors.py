@@ -101,11 +101,6 @@ def test_malformed_request_is_a_400_page(client, htmx):
     assert "Traceback" not in response.get_data(as_text=True)
 
 
-@pytest.fixture
-def failing_app(app_overrides):
-    app_overrides["PROPAGATE_EXCEPTIONS"] = False
-
-
 @pytest.mark.parametrize("htmx", [False, True])
 def test_server_errors_show_an_incident_id_and_log_it(failing_app, app, client, caplog, htmx):
     def explode():
