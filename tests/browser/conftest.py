@@ -9,12 +9,10 @@ from pathlib import Path
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from playwright.sync_api import expect
-from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from flasky import create_app
 from flasky.extensions import db as _db
-from flasky.models import User
 
 CHROMIUM = Path(os.environ.get("FLASKY_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -46,8 +44,7 @@ ZERO_DELAY_TIMERS = """() => {
   window.clearTimeout = () => {};
 }"""
 
-# Playwright waits (expect, actions) give up after 5 s; a browser test that hangs anyway fails after this many seconds.
-expect.set_options(timeout=5_000)
+# Playwright's waits give up after 5 s (its default); a browser test that hangs anyway fails after this many seconds.
 TEST_TIMEOUT = 90
 
 
@@ -99,16 +96,9 @@ def fresh_database(live_app):
 
 
 @pytest.fixture
-def usernames(live_app):
-    """Return a function listing the names the live app has stored."""
-
-    def usernames():
-        with live_app.app_context():
-            names = _db.session.scalars(select(User.username).order_by(User.id)).all()
-            _db.session.remove()
-            return names
-
-    return usernames
+def app(live_app):
+    """The live app, so that the suite's stored_users and usernames fixtures read what it has stored."""
+    return live_app
 
 
 @pytest.fixture(scope="session")
@@ -255,6 +245,24 @@ def expire_csrf_token(live_app):
         page.locator("#csrf_token").evaluate("(field, token) => { field.value = token; }", expired)
 
     return expire
+
+
+@pytest.fixture
+def assert_name_error():
+    """Return a check that a refused name came back as a 422 with its error beside the field, focused and described."""
+
+    def check(page, answer, message, value):
+        assert answer.status == 422
+        field = page.locator("#name")
+        expect(page.locator("#name-error")).to_have_text(message)
+        expect(page.locator("#name-error")).to_be_visible()
+        expect(field).to_be_focused()
+        expect(field).to_have_attribute("aria-invalid", "true")
+        expect(field).to_have_class(re.compile(r"\bis-invalid\b"))
+        expect(field).to_have_value(value)
+        expect(field).to_have_accessible_description(message)
+
+    return check
 
 
 @pytest.fixture

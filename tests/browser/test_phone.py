@@ -6,7 +6,6 @@ from playwright.sync_api import expect
 from conftest import PHONE
 
 LONG_NAME = "Wolfeschlegelsteinhausenbergerdorffwelchevoralternwarengewissenhaft"[:64]
-FITS = "() => document.scrollingElement.scrollWidth <= window.innerWidth"
 
 
 def open_phone(new_context, console_errors, *, js):
@@ -18,8 +17,8 @@ def open_phone(new_context, console_errors, *, js):
 
 def assert_fits(page, state):
     """Check the page does not scroll horizontally."""
-    width = page.evaluate("() => [document.scrollingElement.scrollWidth, window.innerWidth]")
-    assert page.evaluate(FITS), f"{state}: page is {width[0]} px wide in a {width[1]} px window"
+    scroll, window = page.evaluate("() => [document.scrollingElement.scrollWidth, window.innerWidth]")
+    assert scroll <= window, f"{state}: page is {scroll} px wide in a {window} px window"
 
 
 @pytest.mark.parametrize("mode", ["js", "nojs"])
