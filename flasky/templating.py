@@ -15,6 +15,7 @@ INLINE_STYLE = ' style="display: none"'
 
 UNITS = (("year", 365 * 86400), ("month", 30 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60))
 STATIC_URLS = "flasky.static_urls"
+STATIC_DIGESTS = "flasky.static_digests"
 RENDERED_ONCE = "flasky.rendered_once"
 # Entries are per URL prefix and file: a handful in practice. The bound keeps a proxy that forwards arbitrary
 # X-Forwarded-Prefix values from growing the caches without end; past it, values are computed per request.
@@ -37,12 +38,18 @@ def static_url(filename):
     key = (request.script_root, filename)
     url = cache.get(key)
     if url is None:
-        digest = cache.get(filename)
-        if digest is None:
-            digest = hashlib.sha256(Path(current_app.static_folder, filename).read_bytes()).hexdigest()[:12]
-            _keep(cache, filename, digest)
-        url = _keep(cache, key, url_for("static", filename=filename, v=digest))
+        url = _keep(cache, key, url_for("static", filename=filename, v=_digest(filename)))
     return url
+
+
+def _digest(filename):
+    """Hash a static file's content once per app: kept apart from the URLs, so many prefixes never evict it."""
+    digests = current_app.extensions[STATIC_DIGESTS]
+    digest = digests.get(filename)
+    if digest is None:
+        digest = hashlib.sha256(Path(current_app.static_folder, filename).read_bytes()).hexdigest()[:12]
+        _keep(digests, filename, digest)
+    return digest
 
 
 def render_once(template_name):
@@ -73,6 +80,7 @@ class StyleFreeMoment(moment):
 def init_app(app):
     """Register filters and globals on the app's Jinja environment, and the style-free moment (after Moment's)."""
     app.extensions[STATIC_URLS] = {}
+    app.extensions[STATIC_DIGESTS] = {}
     app.extensions[RENDERED_ONCE] = {}
     app.add_template_filter(time_ago, "ago")
     app.add_template_global(static_url)

@@ -202,7 +202,7 @@ def test_static_files_are_cached_with_validators_and_html_is_private(client):
 
 
 def test_forwarded_prefixes_get_their_own_asset_urls_without_growing_the_caches_forever(production):
-    from flasky.templating import CACHE_LIMIT, RENDERED_ONCE, STATIC_URLS
+    from flasky.templating import CACHE_LIMIT, RENDERED_ONCE, STATIC_DIGESTS, STATIC_URLS
 
     app = production(PROXY_FIX_X_PREFIX="1")
     client = app.test_client()
@@ -211,3 +211,5 @@ def test_forwarded_prefixes_get_their_own_asset_urls_without_growing_the_caches_
         assert page.soup.select_one("link[rel=stylesheet]")["href"].startswith(f"/p{number}/static/")
     assert len(app.extensions[STATIC_URLS]) <= CACHE_LIMIT
     assert len(app.extensions[RENDERED_ONCE]) <= CACHE_LIMIT
+    # Each file is hashed once, however many prefixes filled the URL cache.
+    assert set(app.extensions[STATIC_DIGESTS]) == {filename for _, filename in app.extensions[STATIC_URLS]}
