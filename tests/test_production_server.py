@@ -118,7 +118,9 @@ def migrate(database_url):
     """Create the schema with the migrations, as `flask db upgrade` would."""
     from flask_migrate import upgrade
 
-    app = create_app("production", SECRET_KEY=SECRET_KEY, SQLALCHEMY_DATABASE_URI=database_url, RATELIMIT_ENABLED=False)
+    # No delivery thread: this app only migrates (the module-scoped fixture runs outside no_stray_mail_workers).
+    app = create_app("production", SECRET_KEY=SECRET_KEY, SQLALCHEMY_DATABASE_URI=database_url, RATELIMIT_ENABLED=False,
+                     FLASKY_MAIL_WORKER=False)
     with app.app_context():
         upgrade()
         _db.engine.dispose()
