@@ -1,14 +1,15 @@
 """Flasky: the greeting app of Flask Web Development, answering full pages or htmx fragments."""
 
+import logging
 import os
 from pathlib import Path
 
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
-from . import assets, cli, database, delivery, hypermedia, security, templating
-from .sessions import SessionInterface
+from . import assets, cli, database, hypermedia, outbox, security, templating
 from .config import config
+from .sessions import SessionInterface
 from .extensions import db, htmx, limiter, mail, migrate, moment
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -49,15 +50,23 @@ def create_app(config_name=None, **overrides):
     templating.init_app(app)
     security.init_app(app)
 
-    from .main import bp as main_blueprint
-    from .main import errors  # noqa: F401  (registers the app-wide error handlers on the blueprint)
     from .health import bp as health_blueprint
+    from .main import bp as main_blueprint
 
     app.register_blueprint(main_blueprint)
     app.register_blueprint(health_blueprint)
     cli.init_app(app)
-    delivery.init_app(app)  # last: it may start the delivery thread, which needs the finished app
+    configure_logging(app)
+    outbox.init_app(app)  # last: it may start the delivery thread, which needs the finished app
     return app
+
+
+def configure_logging(app):
+    """Show the app's INFO lines (mail written to the log, delivery reports) unless logging says otherwise."""
+    mail_logger = logging.getLogger("flasky.mail")
+    if mail_logger.level == logging.NOTSET:
+        mail_logger.setLevel(logging.INFO)
+    app.logger  # noqa: B018  (creating it attaches Flask's stderr handler to "flasky", parent of "flasky.mail")
 
 
 def resource_root():

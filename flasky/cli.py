@@ -7,9 +7,9 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select, update
 
-from . import delivery
 from .extensions import db
 from .models import OutboxMessage, Role, User
+from .outbox import delivery
 
 mail_cli = AppGroup("mail", help="Inspect and deliver the outbox of admin mail.")
 

@@ -1,10 +1,14 @@
-"""Database engine tuning that SQLAlchemy leaves to the application."""
+"""Database engine tuning that SQLAlchemy leaves to the application, and what an unavailable database raises."""
 
 from functools import partial
 
 from sqlalchemy import event
+from sqlalchemy.exc import InterfaceError, OperationalError, TimeoutError as PoolTimeoutError
 
 from .extensions import db
+
+# What "the database is unreachable, read-only or overloaded" looks like to SQLAlchemy: pages answer 503.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError)
 
 
 def _tune_sqlite(busy_timeout_ms, dbapi_connection, _connection_record):

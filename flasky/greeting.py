@@ -7,8 +7,8 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .extensions import db
-from .mail import queue_email
 from .models import User, utcnow
+from .outbox import queue_email
 
 # INSERT ... ON CONFLICT DO NOTHING lets the unique index settle a race between two first submissions.
 _INSERT_IGNORING_CONFLICTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}

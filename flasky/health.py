@@ -3,8 +3,8 @@
 from flask import Blueprint, current_app
 from sqlalchemy import text
 
+from .database import DATABASE_UNAVAILABLE
 from .extensions import db, limiter
-from .main.errors import DATABASE_UNAVAILABLE
 
 bp = Blueprint("health", __name__)
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -48,7 +48,7 @@ class OutboxMessage(db.Model):
 
     __tablename__ = "mail_outbox"
 
-    PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+    PENDING, SENDING, SENT, FAILED = STATUSES = ("pending", "sending", "sent", "failed")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     recipient: Mapped[str] = mapped_column(String(320))
@@ -66,6 +66,16 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+
+    @classmethod
+    def waiting(cls):
+        """Match the messages still to be delivered: pending ones, and those a sender has claimed."""
+        return cls.status.in_((cls.PENDING, cls.SENDING))
+
+    @classmethod
+    def claimable(cls, now):
+        """Match the messages a sender may claim now: pending ones, and those whose sender's lease ran out."""
+        return or_(cls.status == cls.PENDING, (cls.status == cls.SENDING) & (cls.next_attempt_at <= now))
 
     def __repr__(self):
         return f"<OutboxMessage {self.id} {self.template!r} to {self.recipient!r} {self.status}>"

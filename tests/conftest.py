@@ -11,9 +11,10 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from flasky import create_app
-from flasky.delivery import EXTENSION_KEY, Worker
 from flasky.extensions import db as _db
-from flasky.models import User
+from flasky.models import OutboxMessage, User
+from flasky.outbox import DELIVERY_KEY
+from flasky.outbox.worker import Worker
 from flasky.testing import HtmxClient, free_port
 from tests.postgres import PostgresCluster, PostgresUnavailable
 
@@ -56,26 +57,49 @@ def app_overrides():
 
 
 @pytest.fixture
-def failing_app(app_overrides):
+def errors_reach_handlers(app_overrides):
     """Let unhandled exceptions reach the 500 handler, as in production, instead of the test."""
     app_overrides["PROPAGATE_EXCEPTIONS"] = False
 
 
 @pytest.fixture
-def app(database_url, app_overrides):
+def make_app():
+    """Build apps as flaskr's tests do, create_app(config, **test_config); stop and close each one afterwards."""
+    made = []
+
+    def make_app(config_name="testing", *, create_tables=False, **overrides):
+        app = create_app(config_name, **overrides)
+        app.test_client_class = HtmxClient
+        if create_tables:
+            with app.app_context():
+                _db.create_all()
+        made.append(app)
+        return app
+
+    yield make_app
+    for app in made:
+        stop_delivery_thread(app)
+        with app.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app, database_url, app_overrides):
     """A testing app whose tables exist for the duration of one test."""
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url, **app_overrides)
-    app.test_client_class = HtmxClient
-    with app.app_context():
-        _db.create_all()
+    app = make_app(SQLALCHEMY_DATABASE_URI=database_url, create_tables=True, **app_overrides)
     yield app
-    worker = app.extensions.get(EXTENSION_KEY)
-    if isinstance(worker, Worker):
-        worker.stop()
+    stop_delivery_thread(app)  # before its tables go
     with app.app_context():
         _db.session.remove()
         _db.drop_all()
-        _db.engine.dispose()
+
+
+def stop_delivery_thread(app):
+    """Stop the app's mail delivery thread, if it runs one."""
+    worker = app.extensions.get(DELIVERY_KEY)
+    if isinstance(worker, Worker):
+        worker.stop()
 
 
 @pytest.fixture
@@ -86,16 +110,28 @@ def db(app):
 
 
 @pytest.fixture
-def stored_users(app):
-    """Return a function listing the stored users, read in an app context of its own."""
+def stored_rows(app):
+    """Return a function listing a model's stored rows in id order, read in an app context of its own."""
 
-    def stored_users():
+    def stored_rows(model):
         with app.app_context():
-            users = _db.session.scalars(select(User).order_by(User.id)).all()
+            rows = _db.session.scalars(select(model).order_by(model.id)).all()
             _db.session.expunge_all()
-            return users
+            return rows
 
-    return stored_users
+    return stored_rows
+
+
+@pytest.fixture
+def stored_users(stored_rows):
+    """Return a function listing the stored users."""
+    return lambda: stored_rows(User)
+
+
+@pytest.fixture
+def outbox(stored_rows):
+    """Return a function listing the outbox rows."""
+    return lambda: stored_rows(OutboxMessage)
 
 
 @pytest.fixture

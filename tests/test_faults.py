@@ -7,16 +7,9 @@ from sqlalchemy import text
 
 from flasky import create_app
 from flasky.extensions import db as _db
-from flasky.testing import HtmxClient, free_port
+from flasky.testing import free_port
 
 UNAVAILABLE = "We cannot store or look up names right now. Please try again in a little while."
-
-
-def make_app(url, **overrides):
-    """A testing app on the given database, tables not created."""
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, **overrides)
-    app.test_client_class = HtmxClient
-    return app
 
 
 def create_tables(app):
@@ -51,8 +44,8 @@ def database_log_lines(caplog):
 
 
 @pytest.mark.parametrize("htmx", [False, True])
-def test_a_missing_sqlite_directory_is_a_503_and_the_app_recovers_when_it_is_back(tmp_path, caplog, htmx):
-    app = make_app(f"sqlite:///{tmp_path / 'gone' / 'flasky.sqlite'}")
+def test_a_missing_sqlite_directory_is_a_503_and_the_app_recovers_when_it_is_back(make_app, tmp_path, caplog, htmx):
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'gone' / 'flasky.sqlite'}")
     assert_unavailable(submit(app, "Alice", htmx), htmx)
     assert app.test_client().get("/user/Alice").status_code == 503
     health = app.test_client().get("/healthz")
@@ -68,18 +61,18 @@ def test_a_missing_sqlite_directory_is_a_503_and_the_app_recovers_when_it_is_bac
     assert app.test_client().get("/healthz").json == {"status": "ok", "database": "ok"}
 
 
-def test_a_read_only_sqlite_database_is_a_503_and_nothing_is_stored(tmp_path, caplog):
+def test_a_read_only_sqlite_database_is_a_503_and_nothing_is_stored(make_app, tmp_path, caplog):
     path = tmp_path / "flasky.sqlite"
-    create_tables(make_app(f"sqlite:///{path}"))
-    app = make_app(f"sqlite:///file:{path}?mode=ro&uri=true")
+    create_tables(make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}"))
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///file:{path}?mode=ro&uri=true")
     assert_unavailable(submit(app, "Alice"), htmx=False)
     assert "attempt to write a readonly database" in database_log_lines(caplog)[0].getMessage()
     with app.app_context():
         assert _db.session.scalar(text("SELECT count(*) FROM users")) == 0
 
 
-def test_postgresql_down_is_a_503_whose_log_line_holds_no_password(caplog):
-    app = make_app(f"postgresql+psycopg://flasky:hunter2secret@127.0.0.1:{free_port()}/flasky")
+def test_postgresql_down_is_a_503_whose_log_line_holds_no_password(make_app, caplog):
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"postgresql+psycopg://flasky:hunter2secret@127.0.0.1:{free_port()}/x")
     assert_unavailable(submit(app, "Alice", htmx=True), htmx=True)
     assert app.test_client().get("/healthz").status_code == 503
     [line, *_] = database_log_lines(caplog)
@@ -87,8 +80,8 @@ def test_postgresql_down_is_a_503_whose_log_line_holds_no_password(caplog):
     assert "hunter2" not in caplog.text
 
 
-def test_postgresql_restarting_is_a_503_then_the_pool_recovers_by_itself(postgres):
-    app = make_app(postgres.create_database("restart"))
+def test_postgresql_restarting_is_a_503_then_the_pool_recovers_by_itself(make_app, postgres):
+    app = make_app(SQLALCHEMY_DATABASE_URI=postgres.create_database("restart"))
     create_tables(app)
     assert submit(app, "Alice").status_code == 303, "a pooled connection now exists"
     postgres.stop()
@@ -101,8 +94,6 @@ def test_postgresql_restarting_is_a_503_then_the_pool_recovers_by_itself(postgre
     assert app.test_client().get("/healthz").status_code == 200
     with app.app_context():
         assert _db.session.scalars(text("SELECT username FROM users ORDER BY id")).all() == ["Alice", "Bob"]
-    with app.app_context():
-        _db.engine.dispose()
 
 
 def test_healthz_reports_ok_as_json_without_a_session_or_cache(client):
@@ -113,7 +104,7 @@ def test_healthz_reports_ok_as_json_without_a_session_or_cache(client):
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_a_server_error_logs_one_line_with_the_incident_and_no_secrets(failing_app, app, client, caplog):
+def test_a_server_error_logs_one_line_with_the_incident_and_no_secrets(errors_reach_handlers, app, client, caplog):
     def explode():
         raise RuntimeError("database password is hunter2, token abc123")
 
@@ -129,7 +120,7 @@ def test_a_server_error_logs_one_line_with_the_incident_and_no_secrets(failing_a
     assert "hunter2" not in caplog.text and "abc123" not in caplog.text
 
 
-def test_the_traceback_is_logged_only_at_debug_level(failing_app, app, client, caplog):
+def test_the_traceback_is_logged_only_at_debug_level(errors_reach_handlers, app, client, caplog):
     app.add_url_rule("/explode", "explode", lambda: 1 / 0)
     with caplog.at_level(logging.DEBUG, logger=app.logger.name):
         client.get("/explode")
@@ -138,11 +129,11 @@ def test_the_traceback_is_logged_only_at_debug_level(failing_app, app, client, c
     assert traceback.exc_info[0] is ZeroDivisionError
 
 
-def test_sqlite_connections_wait_for_a_busy_writer(monkeypatch, tmp_path):
+def test_sqlite_connections_wait_for_a_busy_writer(make_app, monkeypatch, tmp_path):
     monkeypatch.delenv("SQLITE_BUSY_TIMEOUT_MS", raising=False)
     assert create_app("testing").config["SQLITE_BUSY_TIMEOUT_MS"] == 15000
     monkeypatch.setenv("SQLITE_BUSY_TIMEOUT_MS", "1234")
-    app = make_app(f"sqlite:///{tmp_path / 'busy.sqlite'}")
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'busy.sqlite'}")
     assert app.config["SQLITE_BUSY_TIMEOUT_MS"] == 1234
     with app.app_context():
         assert _db.session.scalar(text("PRAGMA busy_timeout")) == 1234

@@ -7,26 +7,18 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
-from flasky import delivery, greeting
+from flasky import greeting
 from flasky.extensions import db as _db
-from flasky.mail import send_email
 from flasky.models import OutboxMessage, utcnow
+from flasky.outbox import delivery, send_email
 from flasky.testing import free_port
 
 
 @pytest.fixture
 def app_overrides(mail_settings):
     return dict(mail_settings)
-
-
-def outbox(app):
-    """List the outbox rows, read in an app context of their own."""
-    with app.app_context():
-        rows = _db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
-        _db.session.expunge_all()
-        return rows
 
 
 def deliver(app, **kwargs):
@@ -63,9 +55,9 @@ def test_send_email_renders_both_parts_with_prefix_and_sender(app, smtp_server):
     assert 'href="https://flasky.example.com/user/Zo%C3%AB"' in html
 
 
-def test_a_new_name_queues_one_admin_note_in_the_same_transaction(app, client, greet, smtp_server):
+def test_a_new_name_queues_one_admin_note_in_the_same_transaction(app, client, greet, smtp_server, outbox):
     greet("Alice", htmx=True)
-    [note] = outbox(app)
+    [note] = outbox()
     assert (note.recipient, note.template, note.status, note.context) == (
         "admin@example.com", "new_user", "pending", {"username": "Alice"})
     deliver(app)
@@ -75,7 +67,7 @@ def test_a_new_name_queues_one_admin_note_in_the_same_transaction(app, client, g
     text, html = parts(message)
     assert "Alice" in text and "https://flasky.example.com/user/Alice" in text
     assert "Alice" in html
-    assert outbox(app)[0].status == "sent"
+    assert outbox()[0].status == "sent"
 
 
 def test_the_link_ignores_the_host_the_request_came_in_on(app, client, smtp_server):
@@ -89,20 +81,20 @@ def test_the_link_ignores_the_host_the_request_came_in_on(app, client, smtp_serv
     assert "https://flasky.example.com/user/Alice" in parts(message)[0]
 
 
-def test_a_known_name_sends_nothing(app, greet, client):
+def test_a_known_name_sends_nothing(app, greet, client, outbox):
     greet("Alice")
     client.delete_cookie("session")
     client.submit(client.get("/"), "#name-form", name="Alice")
-    assert len(outbox(app)) == 1
+    assert len(outbox()) == 1
 
 
-def test_no_admin_no_mail(app, greet):
+def test_no_admin_no_mail(app, greet, outbox):
     app.config["FLASKY_ADMIN"] = None
     greet("Alice")
-    assert outbox(app) == []
+    assert outbox() == []
 
 
-def test_many_visitors_submitting_one_new_name_make_one_admin_mail(app, smtp_server):
+def test_many_visitors_submitting_one_new_name_make_one_admin_mail(app, smtp_server, outbox):
     barrier = threading.Barrier(10)
 
     def submit():
@@ -113,7 +105,7 @@ def test_many_visitors_submitting_one_new_name_make_one_admin_mail(app, smtp_ser
 
     with ThreadPoolExecutor(10) as pool:
         assert list(pool.map(lambda _: submit(), range(10))) == [200] * 10
-    assert len(outbox(app)) == 1
+    assert len(outbox()) == 1
     deliver(app)
     assert len(smtp_server.mailbox.wait_for(1)) == 1
     deliver(app)  # synchronous: anything it sent has arrived when it returns
@@ -134,19 +126,19 @@ def smtp_down(app_overrides):
     return port
 
 
-def test_smtp_down_mail_arrives_once_when_it_is_back_without_a_restart(worker_app, smtp_down, app, greet):
+def test_smtp_down_mail_arrives_once_when_it_is_back_without_a_restart(worker_app, smtp_down, app, greet, outbox):
     response = greet("Alice", htmx=True)
     assert response.status_code == 200
     assert response.text_of("greeting-heading") == "Hello, Alice!"
-    assert wait_until(lambda: outbox(app)[0].attempts >= 2)
-    [note] = outbox(app)
+    assert wait_until(lambda: outbox()[0].attempts >= 2)
+    [note] = outbox()
     assert note.status == "pending" and "ConnectionRefused" in note.last_error
     from tests.conftest import SMTPServer
 
     server = SMTPServer(smtp_down).start()
     try:
         assert len(server.mailbox.wait_for(1)) == 1
-        assert wait_until(lambda: outbox(app)[0].status == "sent")
+        assert wait_until(lambda: outbox()[0].status == "sent")
         time.sleep(1)  # several more worker passes: nothing is sent again
         assert len(server.mailbox.messages) == 1
     finally:
@@ -166,22 +158,22 @@ def test_a_slow_smtp_server_does_not_hold_up_the_page(worker_app, app, greet, sm
     assert sorted(parts(message)[0].split(": ")[1].split()[0] for _, _, message in received) == ["Alice", "Bob"]
 
 
-def test_a_5xx_reply_marks_the_message_failed_with_the_reason(app, greet, smtp_server):
+def test_a_5xx_reply_marks_the_message_failed_with_the_reason(app, greet, smtp_server, outbox):
     smtp_server.mailbox.reply = "550 5.1.1 Mailbox unavailable"
     greet("Alice")
     deliver(app)
-    [note] = outbox(app)
+    [note] = outbox()
     assert note.status == "failed"
     assert note.attempts == 1
     assert note.last_error.startswith("550")
     assert deliver(app) is None, "nothing left to retry"
 
 
-def test_a_4xx_reply_is_retried_with_backoff(app, greet, smtp_server):
+def test_a_4xx_reply_is_retried_with_backoff(app, greet, smtp_server, outbox):
     smtp_server.mailbox.reply = "451 4.3.0 Try again later"
     greet("Alice")
     deliver(app)
-    [note] = outbox(app)
+    [note] = outbox()
     assert (note.status, note.attempts) == ("pending", 1)
     assert note.last_error.startswith("451")
     assert 1.0 <= (note.next_attempt_at - utcnow()).total_seconds() <= 2.0
@@ -190,22 +182,22 @@ def test_a_4xx_reply_is_retried_with_backoff(app, greet, smtp_server):
     assert smtp_server.mailbox.messages == [], "not due yet"
     deliver(app, ignore_schedule=True)
     assert len(smtp_server.mailbox.wait_for(1)) == 1
-    assert outbox(app)[0].status == "sent"
+    assert outbox()[0].status == "sent"
 
 
-def test_backoff_doubles_up_to_the_cap_and_gives_up_after_max_attempts(smtp_down, app, greet):
+def test_backoff_doubles_up_to_the_cap_and_gives_up_after_max_attempts(smtp_down, app, greet, outbox):
     app.config.update(FLASKY_MAIL_RETRY_BASE=2.0, FLASKY_MAIL_RETRY_MAX=5.0, FLASKY_MAIL_MAX_ATTEMPTS=4)
     greet("Alice")
     delays = []
     for _ in range(4):
         deliver(app, ignore_schedule=True)
-        note = outbox(app)[0]
+        note = outbox()[0]
         delays.append(round((note.next_attempt_at - utcnow()).total_seconds()))
     assert delays[:3] == [2, 4, 5]
     assert (note.status, note.attempts) == ("failed", 4)
 
 
-def test_a_flood_of_new_names_is_coalesced_into_digests(app, client, smtp_server):
+def test_a_flood_of_new_names_is_coalesced_into_digests(app, client, smtp_server, outbox):
     app.config.update(FLASKY_MAIL_DIGEST_LIMIT=2, FLASKY_MAIL_DIGEST_WINDOW=600)
     page = client.get("/")
 
@@ -232,7 +224,7 @@ def test_a_flood_of_new_names_is_coalesced_into_digests(app, client, smtp_server
     named = sorted(line.rsplit("/", 1)[1] for _, _, message in received
                    for line in parts(message)[0].splitlines() if "/user/" in line)
     assert named == ["a1", "a2", "a3", "a4", "a5", "b1", "c1", "c2"], "each name in exactly one mail"
-    assert {note.status for note in outbox(app)} == {"sent"}
+    assert {note.status for note in outbox()} == {"sent"}
 
 
 def test_headers_cannot_carry_control_characters(app, smtp_server):
@@ -250,7 +242,7 @@ def test_headers_cannot_carry_control_characters(app, smtp_server):
     assert message["Subject"] == "[Flasky] New User"
 
 
-def test_without_a_mail_server_the_mail_goes_to_the_log(app, greet, caplog):
+def test_without_a_mail_server_the_mail_goes_to_the_log(app, greet, caplog, outbox):
     app.config["MAIL_SERVER"] = None
     greet("Alice")
     with caplog.at_level(logging.INFO, logger="flasky.mail"):
@@ -258,7 +250,7 @@ def test_without_a_mail_server_the_mail_goes_to_the_log(app, greet, caplog):
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert "mail to admin@example.com not sent: [Flasky] New User" in logged
     assert "https://flasky.example.com/user/Alice" in logged
-    assert outbox(app)[0].status == "sent"
+    assert outbox()[0].status == "sent"
 
 
 def test_cli_mail_status_and_send_pending(app, greet, smtp_server):

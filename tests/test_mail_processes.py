@@ -12,11 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from flasky import create_app
-from flasky.delivery import EXTENSION_KEY
-from flasky.extensions import db as _db
-from flasky.testing import HtmxClient, free_port
-from tests.test_mail import outbox, wait_until
+from flasky.outbox import DELIVERY_KEY
+from flasky.testing import free_port
+from tests.test_mail import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -45,12 +43,6 @@ def app_overrides(mail_settings):
     return dict(mail_settings)
 
 
-def dispose(app):
-    """Close the database connections of an app a test built itself."""
-    with app.app_context():
-        _db.engine.dispose()
-
-
 def process_env(app, **settings):
     """Environment for a separate process that shares the test app's database and mail settings."""
     config = app.config
@@ -71,7 +63,8 @@ def silent_smtp_port():
 
 
 @pytest.mark.parametrize("moment", ["after-commit", "mid-send"])
-def test_a_crash_between_commit_and_send_loses_nothing(app, smtp_server, silent_smtp_port, mail_settings, moment):
+def test_a_crash_between_commit_and_send_loses_nothing(app, make_app, smtp_server, silent_smtp_port, mail_settings,
+                                                       moment, outbox):
     env = process_env(app, FLASKY_MAIL_WORKER=moment == "mid-send", MAIL_PORT=silent_smtp_port,
                       MAIL_TIMEOUT=30, FLASKY_MAIL_LEASE_SECONDS=1)
     process = subprocess.Popen([sys.executable, "-c", CRASHING_APP, moment], env=env, stdout=subprocess.PIPE,
@@ -79,25 +72,21 @@ def test_a_crash_between_commit_and_send_loses_nothing(app, smtp_server, silent_
     try:
         assert process.stdout.readline().strip() == "200"
         if moment == "mid-send":
-            assert wait_until(lambda: outbox(app)[0].status == "sending"), "the dying process had claimed it"
+            assert wait_until(lambda: outbox()[0].status == "sending"), "the dying process had claimed it"
             process.send_signal(signal.SIGKILL)
         assert process.wait(30) == -signal.SIGKILL
     finally:
         process.kill()
         process.communicate(timeout=10)
-    assert [note.status for note in outbox(app)] == ["pending" if moment == "after-commit" else "sending"]
+    assert [note.status for note in outbox()] == ["pending" if moment == "after-commit" else "sending"]
 
-    restarted = create_app("testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-                           FLASKY_MAIL_WORKER=True, FLASKY_MAIL_POLL_SECONDS=0.2, **mail_settings)
-    try:
-        [(_, _, message)] = smtp_server.mailbox.wait_for(1)
-        assert "Crashy" in message.get_body(("plain",)).get_content()
-        assert wait_until(lambda: outbox(app)[0].status == "sent")
-        time.sleep(0.5)
-        assert len(smtp_server.mailbox.messages) == 1
-    finally:
-        restarted.extensions[EXTENSION_KEY].stop()
-        dispose(restarted)
+    make_app(SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], FLASKY_MAIL_WORKER=True,
+             FLASKY_MAIL_POLL_SECONDS=0.2, **mail_settings)  # the restart: its worker thread delivers
+    [(_, _, message)] = smtp_server.mailbox.wait_for(1)
+    assert "Crashy" in message.get_body(("plain",)).get_content()
+    assert wait_until(lambda: outbox()[0].status == "sent")
+    time.sleep(0.5)
+    assert len(smtp_server.mailbox.messages) == 1
 
 
 @pytest.fixture
@@ -128,7 +117,7 @@ def celery_worker(celery_app, app, redis_url, tmp_path):
     env = process_env(app, CELERY_BROKER_URL=redis_url, FLASKY_MAIL_RETRY_BASE=0.2, FLASKY_MAIL_RETRY_MAX=0.5)
     with open(log, "w") as output:
         process = subprocess.Popen(
-            [BIN / "celery", "-A", "flasky.celery_worker", "worker", "--pool=solo", "--concurrency=1",
+            [BIN / "celery", "-A", "flasky.outbox.celery_worker", "worker", "--pool=solo", "--concurrency=1",
              "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO"],
             env=env, stdout=output, stderr=subprocess.STDOUT)
     try:
@@ -143,32 +132,28 @@ def celery_worker(celery_app, app, redis_url, tmp_path):
             process.wait(10)
 
 
-def test_celery_workers_deliver_and_retry_until_smtp_is_back(celery_worker, app, greet, smtp_server):
-    assert EXTENSION_KEY in app.extensions and "celery" in app.extensions
+def test_celery_workers_deliver_and_retry_until_smtp_is_back(celery_worker, app, greet, smtp_server, outbox):
+    assert DELIVERY_KEY in app.extensions and "celery" in app.extensions
     assert greet("Alice", htmx=True).status_code == 200
     [(_, recipients, message)] = smtp_server.mailbox.wait_for(1)
     assert recipients == ["admin@example.com"] and "Alice" in message.get_body(("plain",)).get_content()
 
     smtp_server.stop()
     assert greet("Bob", htmx=True).status_code == 200
-    assert wait_until(lambda: outbox(app)[1].attempts >= 2), celery_worker.read_text()
-    assert outbox(app)[1].status == "pending"
+    assert wait_until(lambda: outbox()[1].attempts >= 2), celery_worker.read_text()
+    assert outbox()[1].status == "pending"
     smtp_server.start()
     received = smtp_server.mailbox.wait_for(2)
     assert "Bob" in received[1][2].get_body(("plain",)).get_content()
-    assert wait_until(lambda: [note.status for note in outbox(app)] == ["sent", "sent"])
+    assert wait_until(lambda: [note.status for note in outbox()] == ["sent", "sent"])
     time.sleep(1)
     assert len(smtp_server.mailbox.messages) == 2
 
 
-def test_web_process_keeps_the_note_when_the_broker_is_down(app):
-    dead = create_app("testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-                      CELERY_BROKER_URL=f"redis://127.0.0.1:{free_port()}/0",
-                      **{key: app.config[key] for key in ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS",
-                                                          "FLASKY_ADMIN", "FLASKY_BASE_URL")})
-    dead.test_client_class = HtmxClient
+def test_web_process_keeps_the_note_when_the_broker_is_down(app, make_app, mail_settings, outbox):
+    dead = make_app(SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                    CELERY_BROKER_URL=f"redis://127.0.0.1:{free_port()}/0", **mail_settings)
     client = dead.test_client()
     response = client.submit(client.get("/"), "#name-form", htmx=True, name="Alice")
-    dispose(dead)
     assert response.status_code == 200
-    assert [note.status for note in outbox(app)] == ["pending"]
+    assert [note.status for note in outbox()] == ["pending"]

@@ -9,12 +9,11 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
-from flasky import create_app
 from flasky.extensions import db
 
 
-def test_migrations_create_exactly_the_models_schema(database_url):
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url)
+def test_migrations_create_exactly_the_models_schema(make_app, database_url):
+    app = make_app(SQLALCHEMY_DATABASE_URI=database_url)
     with app.app_context():
         db.drop_all()
         upgrade()
@@ -23,16 +22,15 @@ def test_migrations_create_exactly_the_models_schema(database_url):
         assert differences == []
         downgrade(revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
-        db.engine.dispose()
 
 
-def test_flask_db_upgrade_works_from_any_directory(tmp_path):
+def test_flask_db_upgrade_works_from_any_directory(make_app, tmp_path):
     url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
     env = {**os.environ, "FLASK_CONFIG": "development", "DEV_DATABASE_URL": url}
     flask = os.path.join(os.path.dirname(sys.executable), "flask")
     result = subprocess.run([flask, "--app", "flasky", "db", "upgrade"], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    app = create_app("development", SQLALCHEMY_DATABASE_URI=url)
+    app = make_app("development", SQLALCHEMY_DATABASE_URI=url)
     with app.app_context():
         assert {"roles", "users", "alembic_version"} <= set(inspect(db.engine).get_table_names())

@@ -3,27 +3,21 @@
 import pytest
 from flask import request
 
-from flasky import create_app
-from flasky.extensions import db as _db
-from flasky.testing import HtmxClient
 
 STRONG_KEY = "k" * 48
 FORBIDDEN_IN_CSP = ("unsafe-inline", "unsafe-eval", "*", "http:", "https:")
 
 
 @pytest.fixture
-def production(monkeypatch, tmp_path):
+def production(make_app, monkeypatch, tmp_path):
     """Return a factory of production apps on a SQLite file, with environment variables set first."""
 
     def production(**env):
         monkeypatch.setenv("SECRET_KEY", STRONG_KEY)
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        app = create_app("production", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'prod.sqlite'}")
-        app.test_client_class = HtmxClient
-        with app.app_context():
-            _db.create_all()
-        return app
+        return make_app("production", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'prod.sqlite'}",
+                        create_tables=True)
 
     return production
 

@@ -102,7 +102,7 @@ def test_malformed_request_is_a_400_page(client, htmx):
 
 
 @pytest.mark.parametrize("htmx", [False, True])
-def test_server_errors_show_an_incident_id_and_log_it(failing_app, app, client, caplog, htmx):
+def test_server_errors_show_an_incident_id_and_log_it(errors_reach_handlers, app, client, caplog, htmx):
     def explode():
         raise RuntimeError("database password is hunter2")
 

@@ -5,10 +5,10 @@ import time
 
 from flask import current_app, request
 from flask.globals import request_ctx
-from sqlalchemy.exc import InterfaceError, OperationalError, TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, SecurityError, ServiceUnavailable
 
 from .. import hypermedia
+from ..database import DATABASE_UNAVAILABLE
 from ..extensions import limiter
 from . import bp
 
@@ -27,8 +27,6 @@ UNTRUSTED_HOST_MESSAGE = "This site is not served under that host name."
 OWN_TEXT_ONLY = {429, 500, 503}
 # Response headers of an exception that must survive into our own page (405 names the allowed methods).
 KEPT_HEADERS = {"allow", "retry-after", "www-authenticate"}
-# What "the database is unreachable, read-only or overloaded" looks like to SQLAlchemy.
-DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError)
 
 
 @bp.app_errorhandler(HTTPException)
@@ -66,9 +64,6 @@ def http_error(error, incident=None):
     )
 
 
-@bp.app_errorhandler(OperationalError)
-@bp.app_errorhandler(InterfaceError)
-@bp.app_errorhandler(PoolTimeoutError)
 def database_unavailable(error):
     """Answer 503 with Retry-After when the database cannot be reached or written; log one line, no SQL."""
     incident = secrets.token_hex(4)
@@ -77,6 +72,10 @@ def database_unavailable(error):
     current_app.logger.error("Database unavailable, incident %s: %s: %s", incident, type(original).__name__, reason)
     unavailable = ServiceUnavailable(retry_after=current_app.config["DATABASE_RETRY_AFTER"])
     return http_error(unavailable, incident=incident)
+
+
+for _exception in DATABASE_UNAVAILABLE:
+    bp.app_errorhandler(_exception)(database_unavailable)
 
 
 def _log_incident(error):

@@ -1,17 +1,11 @@
-"""Mail: queue messages in the outbox, render them from templates/mail/, hand them to SMTP or to the log."""
+"""Compose a mail from templates/mail/ and hand it to SMTP (or to the log), saying whether a failure is final."""
 
 import logging
 import smtplib
-from functools import cache
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 from flask_mail import BadHeaderError, Connection, Message
-from sqlalchemy import insert
-
-from .extensions import db
-from .models import OutboxMessage
-from .text import has_control_characters
 
 logger = logging.getLogger("flasky.mail")
 
@@ -22,29 +16,6 @@ class TemporaryFailure(Exception):
 
 class PermanentFailure(Exception):
     """Delivery can never succeed (a 5xx reply, a malformed message): give up on it."""
-
-
-def send_email(to, subject, template, **context):
-    """Queue a mail from templates/mail/<template>.txt and .html; it is delivered after the caller commits."""
-    return queue_email(to, subject, template, context)
-
-
-def queue_email(to, subject, template, context, *, coalesce=False):
-    """Add a message to the outbox in the current transaction; coalesced ones may share a digest mail."""
-    for header, value in (("recipient", to), ("subject", subject)):
-        if has_control_characters(value):
-            raise ValueError(f"A mail {header} cannot contain control characters or line breaks: {value!r}")
-    # A plain INSERT on the caller's connection and transaction: cheaper than an ORM object flushed at commit,
-    # or than the same statement routed through the ORM session (docs/performance.md).
-    values = {"recipient": to, "subject": subject, "template": template, "context": context, "coalesce": coalesce}
-    db.session.connection().execute(_outbox_insert(), values)
-    db.session.info["outbox_pending"] = True
-
-
-@cache
-def _outbox_insert():
-    """The outbox INSERT, built once; its values come as parameters."""
-    return insert(OutboxMessage.__table__)
 
 
 def external_url(endpoint, **values):

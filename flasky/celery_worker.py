@@ -1,6 +1,0 @@
-"""Entry point for Celery workers: `celery -A flasky.celery_worker worker` (builds the app on import, by design)."""
-
-from . import create_app
-
-flask_app = create_app()
-celery = flask_app.extensions["celery"]
