@@ -25,8 +25,8 @@ def remember(name):
     Return (the user's row: id, username, first_seen, last_seen; whether the name is new).
     """
     now = utcnow()
-    # Core statements on the session's connection: the ORM's bulk-update path and entity loading cost
-    # more than the SQL itself here (docs/performance.md); the session still owns the transaction.
+    # The session's connection, not the session: its ORM execution path costs more than the SQL itself here;
+    # the session still owns the transaction.
     connection = db.session.connection()
     user = connection.execute(_mark_seen_statement(), {"name": name, "now": now}).first()
     is_new = False
@@ -41,40 +41,40 @@ def remember(name):
     return user, is_new
 
 
+# Each statement is built once (@cache) and run on the session's connection with fresh parameters: a known
+# name's UPDATE then costs 26 µs, against 98 µs built per call and 206 µs through db.session.execute() (SQLite in
+# memory; spelling it on User.__table__.c instead would save another 4 µs; docs/performance.md).
 @cache
 def _find_statement():
     """Look a user up by name."""
-    users = User.__table__
-    return select(*_returned_columns(users)).where(users.c.username == bindparam("name"))
+    return select(*_returned_columns()).where(User.username == bindparam("name"))
 
 
 @cache
 def _mark_seen_statement():
     """Record another visit under a known name in one statement, returning its row (none for a new name)."""
-    users = User.__table__
     return (
-        update(users)
-        .where(users.c.username == bindparam("name"))
+        update(User)
+        .where(User.username == bindparam("name"))
         .values(last_seen=bindparam("now"))
-        .returning(*_returned_columns(users))
+        .returning(*_returned_columns())
     )
 
 
 @cache
 def _insert_statement(dialect_name):
     """Insert a user row unless the name is taken (the unique index settles races), returning the new row."""
-    users = User.__table__
     return (
-        _INSERT_IGNORING_CONFLICTS[dialect_name](users)
+        _INSERT_IGNORING_CONFLICTS[dialect_name](User)
         .values(username=bindparam("name"), first_seen=bindparam("now"), last_seen=bindparam("now"))
-        .on_conflict_do_nothing(index_elements=[users.c.username])
-        .returning(*_returned_columns(users))
+        .on_conflict_do_nothing(index_elements=[User.username])
+        .returning(*_returned_columns())
     )
 
 
-def _returned_columns(users):
+def _returned_columns():
     """The columns remember() hands back for a user."""
-    return users.c.id, users.c.username, users.c.first_seen, users.c.last_seen
+    return User.id, User.username, User.first_seen, User.last_seen
 
 
 def notify_admin(name):

@@ -1,4 +1,4 @@
-"""Text rules shared by the name form, the views and the mail layer."""
+"""The name rule shared by the name form and the user view, and the control-character check mail headers use too."""
 
 import unicodedata
 
@@ -9,3 +9,10 @@ CONTROL_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
 def has_control_characters(value):
     """Tell whether a string holds a control character or line break (never part of a name or a mail header)."""
     return any(unicodedata.category(char) in CONTROL_CATEGORIES for char in value)
+
+
+def normalise_name(value):
+    """Return a name in the form it is stored and looked up in: Unicode NFC, surrounding white space removed."""
+    if value is None:
+        return value
+    return unicodedata.normalize("NFC", value).strip()

@@ -19,9 +19,11 @@ def test_user_page_for_any_unicode_name(greet, client, name):
     assert page.soup.select_one("#last-seen .flask-moment[data-function=fromNow]")
 
 
-def test_user_page_finds_a_name_typed_decomposed_in_the_url(greet, client):
+@pytest.mark.parametrize("typed", ["Zoe\u0301", " Zo\u00e9 ", "Zo\u00e9"], ids=["decomposed", "padded", "as-stored"])
+def test_user_page_looks_names_up_by_the_form_s_own_rule(greet, client, typed):
     greet("Zo\u00e9")
-    assert client.get("/user/" + quote("Zoe\u0301")).status_code == 200
+    page = client.get("/user/" + quote(typed))
+    assert (page.status_code, page.text_of("user-heading")) == (200, "Hello, Zo\u00e9!")
 
 
 def test_user_page_shows_first_and_last_seen(greet, client, stored_users, monkeypatch):

@@ -7,7 +7,7 @@ from wtforms import StringField, SubmitField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from ..models import USERNAME_MAX_LENGTH
-from ..text import has_control_characters
+from ..text import has_control_characters, normalise_name
 
 # Bidirectional embeddings, overrides and isolates can make a name display as something it is not.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -25,13 +25,6 @@ CSRF_MESSAGES = {
     "The CSRF tokens do not match.": "Your session changed since this form was loaded, please try again.",
 }
 CSRF_FALLBACK_MESSAGE = "This form's security token is not valid, please try again."
-
-
-def normalise_name(value):
-    """Return the name in Unicode NFC with surrounding white space removed."""
-    if value is None:
-        return value
-    return unicodedata.normalize("NFC", value).strip()
 
 
 def check_characters(form, field):

@@ -1,13 +1,11 @@
 """Views: each builds its form, calls one domain function and answers a page or a fragment."""
 
-import unicodedata
-
 from flask import abort, current_app, flash, redirect, session, url_for
 
 from .. import greeting, hypermedia
 from ..extensions import limiter, moment
 from ..models import utcnow
-from ..text import has_control_characters
+from ..text import has_control_characters, normalise_name
 from . import bp
 from .forms import NameForm
 
@@ -67,7 +65,7 @@ def user(name):
     """Show what the app remembers of one name."""
     if has_control_characters(name):
         abort(404)  # never a stored name, and PostgreSQL refuses NUL in a query
-    found = greeting.find_user(unicodedata.normalize("NFC", name))
+    found = greeting.find_user(normalise_name(name))
     if found is None:
         # Only printable names are echoed: no invisible or direction-changing characters in our message.
         abort(404, description=f"Nobody called “{name}” has been here yet." if name.isprintable() else None)
