@@ -1,6 +1,9 @@
 """What a name may be: the rules of NameForm, inline validation, and CSRF failures explained in place."""
 
 import pytest
+from bs4 import BeautifulSoup
+
+from flasky.main.forms import NameForm
 
 NAME_RULES = [
     # (submitted, accepted as, or the error shown)
@@ -108,3 +111,30 @@ def test_a_failed_csrf_check_is_explained_in_place_and_keeps_the_name(app, clien
     retry = client.submit(response, "#name-form", htmx=htmx)
     assert retry.status_code == (200 if htmx else 303), "the fresh token in the answer works"
     assert usernames() == ["Alice"]
+
+
+# How partials/name-form.html's <input id="name"> differs from WTForms' rendering of the field, on purpose.
+WTFORMS_ONLY = {"maxlength", "required"}
+PARTIAL_ONLY = {"aria-required": "true"}
+
+
+def input_attributes(html):
+    """Parse one <input> and return its attributes as plain strings."""
+    tag = BeautifulSoup(html, "html.parser").input
+    return {name: " ".join(value) if isinstance(value, list) else value for name, value in tag.attrs.items()}
+
+
+@pytest.mark.parametrize("value", ["", "Alice", 'O\'Brien & "<Sons>"', "x" * 65], ids=["empty", "name", "html", "too-long"])
+def test_the_written_out_name_input_matches_wtforms_rendering_but_for_the_named_differences(app, client, value):
+    page = client.post("/validate/name", data={"name": value})  # the full page, the value filled in
+    ours = input_attributes(str(page.soup.select_one("#name-form #name")))
+    with app.test_request_context():
+        form = NameForm(meta={"csrf": False}, data={"name": value or None})
+        theirs = input_attributes(str(form.name()))
+        submit = input_attributes(str(form.submit()))
+    assert WTFORMS_ONLY <= theirs.keys() and not WTFORMS_ONLY & ours.keys()
+    assert {name: ours[name] for name in PARTIAL_ONLY} == PARTIAL_ONLY
+    assert {name: ours.get(name) for name in theirs.keys() - WTFORMS_ONLY} == {
+        name: theirs[name] for name in theirs.keys() - WTFORMS_ONLY}
+    ours_submit = input_attributes(str(page.soup.select_one("#name-form #submit")))
+    assert {name: ours_submit.get(name) for name in submit} == submit
