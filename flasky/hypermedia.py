@@ -1,6 +1,7 @@
 """Page-or-fragment rendering in one place, so every view answers htmx swaps and plain requests alike."""
 
-from flask import make_response, render_template, request
+from flask import render_template, request
+from flask_htmx import make_response
 from jinja2.utils import htmlsafe_json_dumps
 
 from .extensions import htmx
@@ -31,13 +32,12 @@ def wants_fragment():
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
-def render(page, fragment=None, *, oob=(), status=200, headers=None, **context):
-    """Render the full page, or for an htmx swap the fragment plus out-of-band partials, with one status."""
+def render(page, fragment=None, *, oob=(), status=200, headers=None, reswap=None, **context):
+    """Render the full page, or for an htmx swap the fragment plus out-of-band partials (and HX-Reswap)."""
     if wants_fragment():
         body = render_template("fragment-response.html", fragment=fragment, oob_partials=oob, **context)
-    else:
-        body = render_template(page, **context)
-    return make_response(body, status, headers or {})
+        return make_response(body, status, headers or {}, reswap=reswap)
+    return make_response(render_template(page, **context), status, headers or {})
 
 
 def add_vary(response):

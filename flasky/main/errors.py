@@ -44,18 +44,20 @@ def http_error(error, incident=None):
     if code == 429 and limiter.current_limit:
         headers.append(("Retry-After", str(max(1, int(limiter.current_limit.reset_at - time.time())))))
     if request_ctx.url_adapter is None:
-        # Flask refused the Host (TRUSTED_HOSTS) before it could build URLs: our page's links are host-less paths.
+        # Flask refused the Host (TRUSTED_HOSTS) before it made the URL adapter that url_for() reads, and offers no
+        # public way to make one for such a request: set that attribute, bound to no real host, so our page's
+        # links are host-less paths.
         request_ctx.url_adapter = current_app.url_map.bind("untrusted.invalid", script_name=request.script_root or None)
     alerts = None
     if hypermedia.wants_fragment():
-        # The message goes out of band into the flash region; nothing replaces the element that asked.
-        headers.append(("HX-Reswap", "none"))
+        # The message goes out of band into the flash region; nothing replaces the element that asked (HX-Reswap).
         alerts = [("danger", f"{title}: {message}" + (f" (incident {incident})" if incident else ""))]
     return hypermedia.render(
         "errors/error.html",
         oob=("partials/flashes.html",),
         status=code,
         headers=headers,
+        reswap="none",
         code=code,
         title=title,
         message=message,
