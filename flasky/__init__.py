@@ -7,10 +7,10 @@ from pathlib import Path
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
-from . import assets, cli, database, hypermedia, outbox, security, templating
+from . import assets, cli, database, hypermedia, outbox, ratelimit, security, templating
 from .config import config
 from .sessions import SessionInterface
-from .extensions import db, htmx, limiter, mail, migrate, moment
+from .extensions import db, htmx, mail, migrate, moment
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
@@ -42,7 +42,7 @@ def create_app(config_name=None, **overrides):
     app.config.update(overrides)
     settings.check(app.config)
 
-    for extension in (db, mail, moment, htmx, limiter):
+    for extension in (db, mail, moment, htmx, ratelimit):
         extension.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     database.init_app(app)

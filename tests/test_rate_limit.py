@@ -3,6 +3,7 @@
 import pytest
 
 from flasky import create_app
+from flasky.ratelimit import no_limit_applies
 
 LIMITED = "Too many requests: You are sending that faster than we can take it. Please wait a moment and try again."
 
@@ -78,3 +79,14 @@ def forget_default_limits(monkeypatch):
 def test_healthz_is_never_rate_limited(forget_default_limits, client):
     assert [client.get("/healthz").status_code for _ in range(5)] == [200] * 5
     assert [client.get("/").status_code for _ in range(2)] == [200, 429], "the default limit does apply elsewhere"
+
+
+@pytest.mark.parametrize("app_overrides", [{"RATELIMIT_ENABLED": True}, {"RATELIMIT_ENABLED": True,
+                                                                          "RATELIMIT_DEFAULT": "100 per minute"}],
+                         ids=["view-limits-only", "with-a-default-limit"])
+def test_the_limiter_skips_only_requests_that_no_limit_applies_to(forget_default_limits, app, app_overrides):
+    app_wide = "RATELIMIT_DEFAULT" in app_overrides
+    for method, url, skipped in [("GET", "/", not app_wide), ("GET", "/no/such/page", not app_wide),
+                                 ("POST", "/", False)]:
+        with app.test_request_context(url, method=method):
+            assert no_limit_applies() is skipped, (method, url)

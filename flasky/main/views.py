@@ -3,7 +3,8 @@
 from flask import abort, current_app, flash, redirect, session, url_for
 
 from .. import greeting, hypermedia
-from ..extensions import limiter, moment
+from ..extensions import moment
+from ..ratelimit import rate_limit
 from ..models import utcnow
 from ..text import has_control_characters, normalise_name
 from . import bp
@@ -34,7 +35,7 @@ def index():
 
 
 @bp.post("/")
-@limiter.limit(lambda: current_app.config["RATELIMIT_NAME_FORM"])
+@rate_limit(lambda: current_app.config["RATELIMIT_NAME_FORM"])
 def greet():
     """Remember a submitted name: PRG without JS, the greeting and a fresh form in place with htmx."""
     form = NameForm()
