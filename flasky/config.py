@@ -55,7 +55,13 @@ def env_list(name, default=None):
 
 
 class Config:
-    """Settings shared by every environment."""
+    """Settings shared by every environment.
+
+    Each setting can come in three ways; create_app() applies them in this order, so the later one wins:
+    the book-style variable read here (SECRET_KEY, MAIL_SERVER, DATABASE_URL ...; else the default written here),
+    then FLASK_<KEY> (Flask's from_prefixed_env(), values parsed as JSON where they can be), then the keyword
+    overrides given to create_app(). FLASK_SECRET_KEY=x thus beats SECRET_KEY=y, and a test's override beats both.
+    """
 
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}

@@ -21,12 +21,13 @@ def test_unknown_config_name_is_refused_with_the_choices():
         create_app("staging")
 
 
-def test_overrides_and_prefixed_environment_win(monkeypatch):
-    monkeypatch.setenv("FLASK_FLASKY_ADMIN", "boss@example.com")
-    monkeypatch.setenv("FLASKY_ADMIN", "someone@example.com")
-    app = create_app("testing", FLASKY_MAIL_SUBJECT_PREFIX="[Test] ")
-    assert app.config["FLASKY_ADMIN"] == "boss@example.com"
-    assert app.config["FLASKY_MAIL_SUBJECT_PREFIX"] == "[Test] "
+def test_a_keyword_override_beats_flask_prefixed_which_beats_the_book_variable(monkeypatch):
+    monkeypatch.delenv("FLASK_FLASKY_ADMIN", raising=False)
+    monkeypatch.setenv("FLASKY_ADMIN", "book@example.com")
+    assert create_app("testing").config["FLASKY_ADMIN"] == "book@example.com"
+    monkeypatch.setenv("FLASK_FLASKY_ADMIN", "prefixed@example.com")
+    assert create_app("testing").config["FLASKY_ADMIN"] == "prefixed@example.com"
+    assert create_app("testing", FLASKY_ADMIN="keyword@example.com").config["FLASKY_ADMIN"] == "keyword@example.com"
 
 
 def test_settings_are_read_from_the_environment_with_defaults(monkeypatch):
