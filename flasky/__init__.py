@@ -47,6 +47,7 @@ def create_app(config_name=None, **overrides):
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     database.init_app(app)
     hypermedia.init_app(app)
+    assets.init_app(app)
     templating.init_app(app)
     security.init_app(app)
 

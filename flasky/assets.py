@@ -1,10 +1,48 @@
-"""Static files: the committed .gz sibling of a vendored file for clients that accept gzip, never compressed per request."""
+"""Static files: URLs that carry a hash of the file's content, and the committed .gz sibling of a vendored file.
 
+Hand-written rather than Flask-Static-Digest, which needs a compile step: docs/architecture.md says why.
+"""
+
+import hashlib
 import mimetypes
 import os
+from pathlib import Path
 
-from flask import request, send_from_directory
+from flask import current_app, request, send_from_directory, url_for
 from werkzeug.security import safe_join
+
+STATIC_URLS = "flasky.static_urls"
+STATIC_DIGESTS = "flasky.static_digests"
+# Entries are per URL prefix and file: a handful in practice. The bound keeps a proxy that forwards arbitrary
+# X-Forwarded-Prefix values from growing the caches without end; past it, values are computed per request.
+CACHE_LIMIT = 256
+
+
+def static_url(filename):
+    """Return a static file's URL carrying a hash of its content, so browsers may keep it for a year."""
+    cache = current_app.extensions[STATIC_URLS]
+    key = (request.script_root, filename)
+    url = cache.get(key)
+    if url is None:
+        url = keep(cache, key, url_for("static", filename=filename, v=_digest(filename)))
+    return url
+
+
+def _digest(filename):
+    """Hash a static file's content once per app: kept apart from the URLs, so many prefixes never evict it."""
+    digests = current_app.extensions[STATIC_DIGESTS]
+    digest = digests.get(filename)
+    if digest is None:
+        digest = hashlib.sha256(Path(current_app.static_folder, filename).read_bytes()).hexdigest()[:12]
+        keep(digests, filename, digest)
+    return digest
+
+
+def keep(cache, key, value):
+    """Cache a value outside debug mode (files change under a development server), up to CACHE_LIMIT entries."""
+    if not current_app.debug and len(cache) < CACHE_LIMIT:
+        cache[key] = value
+    return value
 
 
 def send_static_file(app, filename):
@@ -21,3 +59,10 @@ def send_static_file(app, filename):
         response = send_from_directory(app.static_folder, filename, max_age=max_age)
     response.vary.add("Accept-Encoding")
     return response
+
+
+def init_app(app):
+    """Give the app its URL and digest caches, and static_url() to its templates."""
+    app.extensions[STATIC_URLS] = {}
+    app.extensions[STATIC_DIGESTS] = {}
+    app.add_template_global(static_url)

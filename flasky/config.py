@@ -69,7 +69,7 @@ class Config:
     MAX_CONTENT_LENGTH = 64 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    # Static URLs carry a hash of the file (templating.static_url), so browsers may keep them for a year.
+    # Static URLs carry a hash of the file (assets.static_url), so browsers may keep them for a year.
     SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600
     # What a 503 asks clients to wait, in seconds, when the database is unreachable.
     DATABASE_RETRY_AFTER = 30
