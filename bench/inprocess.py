@@ -5,8 +5,9 @@
     .venv/bin/python bench/inprocess.py --profile htmx_post_new  # cProfile, top functions by cumulative time
 
 No server, no sockets: this isolates what the app itself costs per request, which is what bench/run.py's ratios
-mostly depend on. Production settings, a fresh SQLite file (WAL), rate limiting and mail delivery off, FLASKY_ADMIN set
-so that new names also write the outbox row. Prints the best of five rounds for each case.
+mostly depend on. bench/run.py's production settings (rate limiter on, its name-form limit raised; mail delivery
+off), a fresh SQLite file (WAL), FLASKY_ADMIN set so that new names also write the outbox row. Prints the best of five
+rounds for each case.
 """
 
 import argparse
@@ -24,7 +25,8 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from bench.run import CSRF_TOKEN, flasky_env, migrate  # noqa: E402  (bench/ is run as scripts, not installed)
+from bench.run import csrf_token, flasky_env  # noqa: E402  (bench/ is run as scripts, not installed)
+from flasky.testing import migrate  # noqa: E402
 ROUNDS, PER_ROUND, WARM_UP = 5, 500, 200
 
 
@@ -61,7 +63,7 @@ def build_cases(app, bare):
     """Prepare each case: a visitor without cookies, a returning known visitor, a stream of new names."""
     client = app.test_client()
     first = client.get("/")
-    token = CSRF_TOKEN.search(first.get_data(as_text=True)).group(1)
+    token = csrf_token(first.get_data(as_text=True))
     cookie = first.headers["Set-Cookie"].split(";", 1)[0]
     for _ in range(2):  # the second time, the session says "known", as a returning browser's would
         known = client.post("/", data={"csrf_token": token, "name": "Known"}, headers={"HX-Request": "true"})

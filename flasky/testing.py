@@ -1,4 +1,4 @@
-"""Test helpers for Flasky and its testers: an htmx-aware test client whose responses parse themselves.
+"""Test helpers for Flasky: an htmx-aware test client whose responses parse themselves, and a real gunicorn server.
 
 Use it as the app's test client class::
 
@@ -8,13 +8,45 @@ Use it as the app's test client class::
     page.soup.select_one("#greeting")           # BeautifulSoup of the response
     swap = client.submit(page, "#name-form", name="Bob", htmx=True)   # fill and send a form like htmx would
     client.hx_get("/user/Bob", boosted=True)    # a boosted navigation
+
+And a real server, for the tests and bench/ alike::
+
+    server = Gunicorn(env=settings, workers=3)
+    migrate(server.env)                         # flask --app flasky db upgrade, as the README deploys
+    with server:
+        page = requests.get(server.url("/"))
+        text_of(page, "greeting")               # the soup helpers take `requests` responses too
 """
 
+import http.client
+import os
+import signal
 import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
 from functools import cached_property
+from pathlib import Path
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 from flask.testing import FlaskClient
+
+BIN = Path(sys.executable).parent
+
+
+def soup_of(response):
+    """Parse a response's body as HTML: a Flask test response, or a `requests` one from a real server."""
+    body = response.get_data(as_text=True) if hasattr(response, "get_data") else response.text
+    return BeautifulSoup(body, "html.parser")
+
+
+def text_of(page, element_id):
+    """Return the white-space-normalised text of the element with this id in a soup or a response ('' when absent)."""
+    element = (page if isinstance(page, Tag) else soup_of(page)).find(id=element_id)
+    return " ".join(element.get_text().split()) if element else ""
 
 
 class SoupResponseMixin:
@@ -22,8 +54,8 @@ class SoupResponseMixin:
 
     @cached_property
     def soup(self):
-        """Parse the response body as HTML."""
-        return BeautifulSoup(self.get_data(as_text=True), "html.parser")
+        """Parse the response body as HTML (once)."""
+        return soup_of(self)
 
     def fragment(self, element_id):
         """Return the element with this id, or None."""
@@ -31,8 +63,7 @@ class SoupResponseMixin:
 
     def text_of(self, element_id):
         """Return the white-space-normalised text of the element with this id ('' when absent)."""
-        element = self.fragment(element_id)
-        return " ".join(element.get_text().split()) if element else ""
+        return text_of(self.soup, element_id)
 
 
 class HtmxClient(FlaskClient):
@@ -87,3 +118,96 @@ def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def migrate(env):
+    """Bring the database of these settings to the latest migration with `flask --app flasky db upgrade`."""
+    # An app that only migrates has no mail to deliver.
+    result = subprocess.run([str(BIN / "flask"), "--app", "flasky", "db", "upgrade"],
+                            env={**os.environ, **env, "FLASKY_MAIL_WORKER": "false"},
+                            capture_output=True, text=True, timeout=120)
+    if result.returncode != 0:
+        raise RuntimeError(f"flask db upgrade exited with {result.returncode}:\n{result.stdout}{result.stderr}")
+
+
+class Gunicorn:
+    """A gunicorn master and its workers on 127.0.0.1, for tests and benchmarks: bounded waits, nothing left running.
+
+    `env` is laid over os.environ; the log (stdout and stderr) goes to `log_path`, or a temporary file, and stays
+    readable with log_text() after stop(). Starting waits until `ready_path` answers 200.
+    """
+
+    def __init__(self, target="flasky:create_app()", *, env=None, workers=2, worker_class="sync", port=None,
+                 log_path=None, ready_path="/healthz", ready_timeout=30, stop_timeout=10, cwd=None):
+        self.port = port or free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, **(env or {})}
+        self.command = [str(BIN / "gunicorn"), "-w", str(workers), "-k", worker_class, "-b", f"127.0.0.1:{self.port}",
+                        "--no-control-socket", target]
+        self.log_path, self.ready_path, self.cwd = log_path, ready_path, cwd
+        self.ready_timeout, self.stop_timeout = ready_timeout, stop_timeout
+        self.process = self._log = self._final_log = None
+
+    def url(self, path=""):
+        """Return the URL of a path on this server."""
+        return self.base + path
+
+    def start(self):
+        """Start gunicorn and wait until it is ready; stop it again if it is not."""
+        self._log = open(self.log_path, "w+b") if self.log_path else tempfile.TemporaryFile()
+        self._final_log = None
+        try:
+            # Its own process group, so that stop() can kill the workers with the master.
+            self.process = subprocess.Popen(self.command, env=self.env, cwd=self.cwd, stdout=self._log,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
+            self._wait_until_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_until_ready(self):
+        """Poll ready_path until it answers 200, failing when gunicorn exits or ready_timeout passes."""
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no *_proxy detour for 127.0.0.1
+        deadline = time.monotonic() + self.ready_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.process.returncode}:\n{self.log_text()}")
+            try:
+                with opener.open(self.url(self.ready_path), timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except urllib.error.HTTPError as error:  # answering, not ready yet
+                error.close()
+            except (OSError, http.client.HTTPException):  # not listening yet, or workers still booting
+                pass
+            time.sleep(0.1)
+        raise TimeoutError(f"gunicorn gave no 200 at {self.ready_path} in {self.ready_timeout} s:\n{self.log_text()}")
+
+    def stop(self):
+        """Stop gunicorn gracefully (SIGTERM), killing its whole process group after stop_timeout seconds."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=self.stop_timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=self.stop_timeout)
+        if self._log is not None:
+            self._final_log = self.log_text()
+            self._log.close()
+        self.process = self._log = None
+
+    def log_text(self):
+        """Return what gunicorn and the app logged so far."""
+        if self._log is None:
+            return self._final_log or ""
+        # pread leaves the offset alone, which the server shares and writes at.
+        size = os.fstat(self._log.fileno()).st_size
+        return os.pread(self._log.fileno(), size, 0).decode(errors="replace")
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
