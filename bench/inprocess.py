@@ -27,6 +27,7 @@ sys.path.insert(0, str(PROJECT))
 
 from bench.run import csrf_token, flasky_env  # noqa: E402  (bench/ is run as scripts, not installed)
 from flasky.testing import migrate  # noqa: E402
+
 ROUNDS, PER_ROUND, WARM_UP = 5, 500, 200
 
 
