@@ -198,3 +198,13 @@ def test_pages_and_files_without_a_sibling_are_sent_as_they_are(client):
         assert "Content-Encoding" not in script.headers
     with client.get("/static/nope.css.gz", headers={"Accept-Encoding": "gzip"}) as missing:
         assert missing.status_code == 404
+
+
+def test_every_kind_of_page_has_its_own_title_and_meta_description(greet, client):
+    greet("Alice")
+    pages = [client.get(url) for url in ("/", "/user/Alice", "/no/such/page", "/user/Nobody")]
+    heads = [(page.soup.title.get_text(), page.soup.select_one('meta[name="description"]')["content"]) for page in pages]
+    assert all(title and description for title, description in heads)
+    assert len({title for title, _ in heads}) == 3 and len({description for _, description in heads}) == 4
+    assert heads[1] == ("Alice – Flasky", "When Flasky first and last saw Alice.")
+    assert heads[3][1] == "Nobody called “Nobody” has been here yet."
