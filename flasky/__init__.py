@@ -7,10 +7,10 @@ from pathlib import Path
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
-from . import assets, cli, database, hypermedia, outbox, ratelimit, security, templating
+from . import assets, cli, database, hypermedia, i18n, outbox, ratelimit, security, templating
 from .config import config
 from .sessions import SessionInterface
-from .extensions import db, htmx, mail, migrate, moment
+from .extensions import babel, db, htmx, mail, migrate, moment
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
@@ -45,6 +45,8 @@ def create_app(config_name=None, **overrides):
     for extension in (db, mail, moment, htmx, ratelimit):
         extension.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.init_app(app)
     database.init_app(app)
     hypermedia.init_app(app)
     assets.init_app(app)

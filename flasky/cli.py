@@ -1,9 +1,11 @@
-"""Command-line additions: the shell context, `flask test` and `flask mail`."""
+"""Command-line additions: the shell context, `flask test`, `flask mail` and `flask translate`."""
 
 import subprocess
 import sys
+from pathlib import Path
 
 import click
+from babel.messages.frontend import CommandLineInterface
 from flask.cli import AppGroup
 from sqlalchemy import select, update
 
@@ -12,6 +14,14 @@ from .models import OutboxMessage, Role, User
 from .outbox import delivery
 
 mail_cli = AppGroup("mail", help="Inspect and deliver the outbox of admin mail.")
+translate_cli = AppGroup("translate", help="Keep the message catalogs in flasky/translations/ up to date (pybabel).")
+
+# The source tree: babel.cfg and the catalogs live there (an installed wheel carries only the compiled catalogs).
+PROJECT = Path(__file__).resolve().parent.parent
+TRANSLATIONS = PROJECT / "flasky" / "translations"
+POT_FILE = TRANSLATIONS / "messages.pot"
+EXTRACT_ARGS = ["-F", str(PROJECT / "babel.cfg"), "-k", "_l", "-c", "TRANSLATORS:", "--add-location=file",
+                "--sort-by-file", "--no-wrap", "--project=Flasky", "--copyright-holder=Flasky"]
 
 
 @mail_cli.command("status")
@@ -49,9 +59,47 @@ def _echo_counts():
     return counts
 
 
+def pybabel(*args):
+    """Run a pybabel command through Babel's own command line (no reliance on PATH)."""
+    CommandLineInterface().run(["pybabel", *args])
+
+
+def extract_messages(pot_file=POT_FILE):
+    """Write every marked string of the package and templates to a .pot template."""
+    pybabel("extract", *EXTRACT_ARGS, "-o", str(pot_file), str(PROJECT))
+
+
+@translate_cli.command("extract")
+def translate_extract():
+    """Extract the marked strings into flasky/translations/messages.pot."""
+    extract_messages()
+
+
+@translate_cli.command("init")
+@click.argument("language")
+def translate_init(language):
+    """Start a catalog for a new language (e.g. fr) from a fresh extraction."""
+    extract_messages()
+    pybabel("init", "-i", str(POT_FILE), "-d", str(TRANSLATIONS), "-l", language, "--no-wrap")
+
+
+@translate_cli.command("update")
+def translate_update():
+    """Extract again and merge the changes into every catalog (new strings appear untranslated)."""
+    extract_messages()
+    pybabel("update", "-i", str(POT_FILE), "-d", str(TRANSLATIONS), "--no-wrap", "--ignore-obsolete")
+
+
+@translate_cli.command("compile")
+def translate_compile():
+    """Compile every catalog to the .mo files the app reads (commit them: installs run no build step)."""
+    pybabel("compile", "-d", str(TRANSLATIONS), "--statistics")
+
+
 def init_app(app):
     """Register the shell context and commands on the app."""
     app.cli.add_command(mail_cli)
+    app.cli.add_command(translate_cli)
 
     @app.shell_context_processor
     def shell_context():

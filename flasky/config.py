@@ -2,6 +2,8 @@
 
 import os
 
+from .i18n import LANGUAGES
+
 # Keys that must never protect a production deployment: empty, our development default, the book's example.
 INSECURE_SECRET_KEYS = frozenset({"", "dev", "secret", "changeme", "hard to guess string", "flasky-dev-key"})
 MIN_SECRET_KEY_LENGTH = 32
@@ -93,6 +95,8 @@ class Config:
         self.MAIL_USERNAME = env_str("MAIL_USERNAME")
         self.MAIL_PASSWORD = env_str("MAIL_PASSWORD")
         self.FLASKY_ADMIN = env_str("FLASKY_ADMIN")
+        # The language of the admin's mail: a catalog code (en, zh).
+        self.FLASKY_ADMIN_LOCALE = env_str("FLASKY_ADMIN_LOCALE", "en")
         self.FLASKY_MAIL_SUBJECT_PREFIX = os.environ.get("FLASKY_MAIL_SUBJECT_PREFIX", "[Flasky] ")
         self.FLASKY_MAIL_SENDER = env_str("FLASKY_MAIL_SENDER", "Flasky Admin <flasky@example.com>")
         self.MAIL_DEFAULT_SENDER = self.FLASKY_MAIL_SENDER
@@ -114,7 +118,10 @@ class Config:
         self.CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 
     def check(self, config):
-        """Refuse settings that would be unsafe in this environment (none by default)."""
+        """Refuse settings the app cannot work with: a mail language it has no catalog for."""
+        if config.get("FLASKY_ADMIN_LOCALE") not in LANGUAGES:
+            choices = ", ".join(LANGUAGES)
+            raise ValueError(f"FLASKY_ADMIN_LOCALE must be one of {choices}, not {config.get('FLASKY_ADMIN_LOCALE')!r}")
 
 
 class DevelopmentConfig(Config):
@@ -155,6 +162,7 @@ class ProductionConfig(Config):
 
     def check(self, config):
         """Refuse to start production with a missing, short or well-known SECRET_KEY, or with debug on."""
+        super().check(config)
         key = config.get("SECRET_KEY") or ""
         if key.strip().lower() in INSECURE_SECRET_KEYS or len(key) < MIN_SECRET_KEY_LENGTH:
             raise RuntimeError(

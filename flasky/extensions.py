@@ -1,5 +1,6 @@
 """Flask extensions, created unbound and attached to an app in create_app()."""
 
+from flask_babel import Babel
 from flask_htmx import HTMX
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -20,6 +21,7 @@ NAMING_CONVENTION = {
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
+babel = Babel()
 mail = Mail()
 moment = Moment()
 htmx = HTMX()

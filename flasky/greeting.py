@@ -3,6 +3,7 @@
 from functools import cache
 
 from flask import current_app
+from flask_babel import force_locale, gettext as _
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -81,4 +82,6 @@ def notify_admin(name):
     """Queue the admin's "New User" note in the current transaction, when FLASKY_ADMIN is set."""
     admin = current_app.config.get("FLASKY_ADMIN")
     if admin:
-        queue_email(admin, "New User", "new_user", {"username": name}, coalesce=True)
+        with force_locale(current_app.config["FLASKY_ADMIN_LOCALE"]):  # the admin's language, not the visitor's
+            subject = _("New User")
+        queue_email(admin, subject, "new_user", {"username": name}, coalesce=True)

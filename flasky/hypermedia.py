@@ -22,8 +22,9 @@ HTMX_CONFIG = {
     ],
 }
 
-# Everything that changes what a view returns for the same URL, so caches keep the variants apart.
-VARY_HEADERS = ("HX-Request", "HX-Boosted", "HX-History-Restore-Request")
+# Everything that changes what a view returns for the same URL, so caches keep the variants apart: the htmx
+# headers, and the language (Accept-Language, or the switcher's cookie).
+VARY_HEADERS = ("HX-Request", "HX-Boosted", "HX-History-Restore-Request", "Accept-Language", "Cookie")
 VARY_VALUE = ", ".join(VARY_HEADERS)
 
 

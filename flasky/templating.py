@@ -1,6 +1,7 @@
 """Template helpers: markup rendered once per URL prefix, Flask-Moment without inline styles, no-JS fallbacks."""
 
 from flask import current_app, render_template, request
+from flask_babel import format_datetime, gettext, ngettext
 from flask_moment import moment
 from markupsafe import Markup
 
@@ -11,18 +12,31 @@ from .models import utcnow
 # .flask-moment rule in app.css hides it instead, and flask_moment_render() shows it by removing that class.
 INLINE_STYLE = ' style="display: none"'
 
-UNITS = (("year", 365 * 86400), ("month", 30 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60))
+# The largest unit that fits, and its words; the Chinese ones are moment's zh-cn words ("3 分钟前").
+UNITS = (
+    (365 * 86400, lambda n: ngettext("%(num)d year ago", "%(num)d years ago", n)),
+    (30 * 86400, lambda n: ngettext("%(num)d month ago", "%(num)d months ago", n)),
+    (86400, lambda n: ngettext("%(num)d day ago", "%(num)d days ago", n)),
+    (3600, lambda n: ngettext("%(num)d hour ago", "%(num)d hours ago", n)),
+    (60, lambda n: ngettext("%(num)d minute ago", "%(num)d minutes ago", n)),
+)
 RENDERED_ONCE = "flasky.rendered_once"
 
 
 def time_ago(when, now=None):
-    """Describe roughly how long ago a naive UTC time was, as moment's fromNow() would."""
+    """Describe roughly how long ago a naive UTC time was, in the page's language, as moment's fromNow() would."""
     seconds = max(0, int(((now or utcnow()) - when).total_seconds()))
-    for unit, size in UNITS:
+    for size, words in UNITS:
         if seconds >= size:
-            count = seconds // size
-            return f"{count} {unit}{'' if count == 1 else 's'} ago"
-    return "a few seconds ago"
+            return words(seconds // size)
+    return gettext("a few seconds ago")
+
+
+def utc_datetime(when):
+    """Write a naive UTC time as text in the page's language (Babel's formatting), for readers without JavaScript."""
+    # TRANSLATORS: a Babel (CLDR) date pattern, e.g. "yyyy年M月d日 HH:mm"; keep HH:mm (a 24-hour clock).
+    pattern = gettext("dd MMMM yyyy, HH:mm")
+    return gettext("%(time)s UTC", time=format_datetime(when, pattern, rebase=False))
 
 
 def render_once(template_name):
@@ -51,6 +65,7 @@ def init_app(app):
     """Register filters and globals on the app's Jinja environment, and the style-free moment (after Moment's)."""
     app.extensions[RENDERED_ONCE] = {}
     app.add_template_filter(time_ago, "ago")
+    app.add_template_filter(utc_datetime)
     app.add_template_global(render_once)
     app.extensions["moment"] = StyleFreeMoment
     # A global as well as Flask-Moment's context variable, so macros imported without context (cheaper) see it.

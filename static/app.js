@@ -2,11 +2,41 @@
 (function () {
   "use strict";
 
+  // The page's language, as <html lang> declares it: "en" or "zh-CN" (moment.js calls it "zh-cn").
+  var language = document.documentElement.lang;
+
   function renderTimes() {
+    if (window.moment) {
+      window.moment.locale(language.toLowerCase());
+    }
     if (typeof window.flask_moment_render_all === "function") {
       window.flask_moment_render_all();
     }
   }
+
+  // htmx keeps snapshots of pages for Back in sessionStorage: after a language switch (a full page load in the new
+  // language) they hold the old language, so drop them. A page the browser itself kept (its back/forward cache)
+  // and that is in the old language is loaded again.
+  var LANGUAGE_KEY = "flasky-language";
+  try {
+    if (window.sessionStorage.getItem(LANGUAGE_KEY) !== language) {
+      window.sessionStorage.removeItem("htmx-history-cache");
+      window.sessionStorage.setItem(LANGUAGE_KEY, language);
+    }
+  } catch (error) {
+    // Storage refused (private mode, quota): htmx then keeps no snapshots either.
+  }
+  window.addEventListener("pageshow", function (event) {
+    var current = null;
+    try {
+      current = window.sessionStorage.getItem(LANGUAGE_KEY);
+    } catch (error) {
+      return;
+    }
+    if (event.persisted && current && current !== language) {
+      window.location.reload();
+    }
+  });
 
   // Inline validation swaps only the message: mirror it onto the field's style and ARIA state.
   function syncFieldValidity() {
@@ -73,6 +103,6 @@
   });
 
   document.addEventListener("htmx:sendError", function () {
-    showAlert("The server could not be reached. Please check your connection and try again.");
+    showAlert(document.body.dataset.unreachable);
   });
 })();

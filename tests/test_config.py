@@ -103,3 +103,13 @@ def test_production_starts_with_a_strong_key(monkeypatch):
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+@pytest.mark.parametrize("value, ok", [("en", True), ("zh", True), ("fr", False), ("zh-CN", False)])
+def test_the_admin_s_mail_language_must_be_one_the_app_speaks(monkeypatch, value, ok):
+    monkeypatch.setenv("FLASKY_ADMIN_LOCALE", value)
+    if ok:
+        assert create_app("testing").config["FLASKY_ADMIN_LOCALE"] == value
+    else:
+        with pytest.raises(ValueError, match="FLASKY_ADMIN_LOCALE must be one of en, zh"):
+            create_app("testing")

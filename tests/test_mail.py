@@ -268,3 +268,32 @@ def test_cli_mail_status_and_send_pending(app, greet, smtp_server):
     assert result.exit_code == 0, result.output
     assert "sent: 1" in result.output
     assert len(smtp_server.mailbox.wait_for(1)) == 1
+
+
+@pytest.mark.parametrize("admin_locale, visitor, subject, words", [
+    ("en", "zh-CN", "[Flasky] New User", ("Hello,", "A new visitor told Flasky their name: 张三", "See their page")),
+    ("zh", "en", "[Flasky] 新用户", ("你好：", "一位新访客告诉了 Flasky 自己的名字：张三", "查看其页面")),
+])
+def test_the_admin_reads_the_note_in_the_admin_s_language_whatever_the_visitor_s(
+    app, client, smtp_server, admin_locale, visitor, subject, words
+):
+    app.config["FLASKY_ADMIN_LOCALE"] = admin_locale
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = visitor
+    client.submit(client.get("/"), "#name-form", htmx=True, name="张三")
+    deliver(app)  # outside any request, as the worker thread and Celery run it
+    [(_, _, message)] = smtp_server.mailbox.wait_for(1)
+    assert message["Subject"] == subject
+    text, html = parts(message)
+    assert all(word in text for word in words[:2]) and "https://flasky.example.com/user/%E5%BC%A0%E4%B8%89" in text
+    assert words[2] in html and f'<html lang="{"zh-CN" if admin_locale == "zh" else "en"}">' in html
+
+
+def test_a_chinese_digest(app, client, smtp_server):
+    app.config.update(FLASKY_ADMIN_LOCALE="zh", FLASKY_MAIL_DIGEST_LIMIT=1)
+    page = client.get("/")
+    for name in ("甲", "乙", "丙"):
+        client.submit(page, "#name-form", name=name)
+    deliver(app)
+    [(_, _, digest)] = smtp_server.mailbox.wait_for(1)
+    assert digest["Subject"] == "[Flasky] 新用户 汇总（3）"
+    assert "3 位新访客告诉了 Flasky 他们的名字" in parts(digest)[0]

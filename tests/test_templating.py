@@ -54,10 +54,15 @@ def test_the_check_catches_a_nonce_a_locale_or_an_include(app, tmp_path):
     assert per_request_names(app, "include.html") == (set(), {"partials/flashes.html"})
 
 
-def test_the_cached_head_is_the_same_whoever_asks(client):
-    first = client.get("/").soup.head
-    other = client.get("/", headers={"Accept-Language": "zh-CN", "HX-Boosted": "true", "HX-Request": "true",
-                                     "Cookie": "session=junk"}).soup.head
-    scripts = [tag.get("src") or tag.get("href") for tag in first.select("link, script")]
-    assert scripts == [tag.get("src") or tag.get("href") for tag in other.select("link, script")]
-    assert any("/static/app.js?v=" in url for url in scripts)
+def assets_of(page):
+    """List the URLs of a page's <link> and <script> tags, in order."""
+    return [tag.get("src") or tag.get("href") for tag in page.soup.head.select("link, script")]
+
+
+def test_the_cached_head_is_the_same_whoever_asks_and_the_language_adds_its_own_script(client):
+    first = assets_of(client.get("/"))
+    boosted = assets_of(client.get("/", headers={"HX-Boosted": "true", "HX-Request": "true", "Cookie": "session=x"}))
+    chinese = assets_of(client.get("/", headers={"Accept-Language": "zh-CN,zh;q=0.9"}))
+    assert boosted == first and any("/static/app.js?v=" in url for url in first)
+    [locale_script] = chinese[len(first):]
+    assert chinese[:len(first)] == first and "/static/vendor/moment-2.31.0/locale/zh-cn.js?v=" in locale_script

@@ -1,4 +1,4 @@
-"""The package installs as a wheel that carries its templates, partials, static files and migrations."""
+"""The package installs as a wheel that carries its templates, partials, static files, migrations and catalogs."""
 
 import os
 import subprocess
@@ -24,6 +24,8 @@ SMOKE = textwrap.dedent(
     client = app.test_client()
     page = client.get("/")
     assert page.status_code == 200 and "What is your name?" in page.text, page.status_code
+    chinese = client.get("/", headers={"Accept-Language": "zh-CN"})
+    assert '<html lang="zh-CN">' in chinese.text and "你叫什么名字？" in chinese.text, "the compiled catalog is there"
     fragment = client.get("/", headers={"HX-Request": "true"})
     assert 'id="name-form"' in fragment.text and "<html" not in fragment.text
     with client.get("/static/vendor/htmx-2.0.11/htmx.min.js") as script:
@@ -42,7 +44,9 @@ def test_wheel_installs_and_serves_from_a_fresh_venv(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     for expected in ("flasky/templates/base.html", "flasky/partials/name-form.html", "flasky/static/app.js",
                      "flasky/static/vendor/htmx-2.0.11/htmx.min.js", "flasky/migrations/env.py",
-                     "flasky/migrations/versions/0001_create_roles_and_users.py"):
+                     "flasky/migrations/versions/0001_create_roles_and_users.py",
+                     "flasky/translations/zh/LC_MESSAGES/messages.mo",
+                     "flasky/static/vendor/moment-2.31.0/locale/zh-cn.js"):
         assert expected in names
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", venv], check=True, timeout=120)

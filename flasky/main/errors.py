@@ -5,6 +5,7 @@ import time
 
 from flask import current_app, request
 from flask.globals import request_ctx
+from flask_babel import gettext as _, lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, SecurityError, ServiceUnavailable
 
 from .. import hypermedia
@@ -14,15 +15,18 @@ from . import bp
 
 # What a visitor reads for each status: a title, and what to do about it.
 ERROR_TEXT = {
-    400: ("Bad request", "The request could not be understood. Please go back and try again."),
-    404: ("Page not found", "There is no page at this address."),
-    405: ("Method not allowed", "This address does not accept that kind of request."),
-    413: ("Too much data", "That was more than this form accepts. Please send something shorter."),
-    429: ("Too many requests", "You are sending that faster than we can take it. Please wait a moment and try again."),
-    500: ("Something went wrong", "An unexpected error happened on our side. Please try again in a moment."),
-    503: ("Temporarily unavailable", "We cannot store or look up names right now. Please try again in a little while."),
+    400: (_l("Bad request"), _l("The request could not be understood. Please go back and try again.")),
+    404: (_l("Page not found"), _l("There is no page at this address.")),
+    405: (_l("Method not allowed"), _l("This address does not accept that kind of request.")),
+    413: (_l("Too much data"), _l("That was more than this form accepts. Please send something shorter.")),
+    416: (_l("Range not satisfiable"), _l("That part of the file does not exist.")),
+    429: (_l("Too many requests"),
+          _l("You are sending that faster than we can take it. Please wait a moment and try again.")),
+    500: (_l("Something went wrong"), _l("An unexpected error happened on our side. Please try again in a moment.")),
+    503: (_l("Temporarily unavailable"),
+          _l("We cannot store or look up names right now. Please try again in a little while.")),
 }
-UNTRUSTED_HOST_MESSAGE = "This site is not served under that host name."
+UNTRUSTED_HOST_MESSAGE = _l("This site is not served under that host name.")
 # Statuses whose exception description is for the logs, not for visitors (Flask-Limiter puts the limit there).
 OWN_TEXT_ONLY = {429, 500, 503}
 # Response headers of an exception that must survive into our own page (405 names the allowed methods).
@@ -33,7 +37,8 @@ KEPT_HEADERS = {"allow", "retry-after", "www-authenticate"}
 def http_error(error, incident=None):
     """Answer any HTTP error (unhandled exceptions arrive here as 500) with our page or fragment."""
     code = error.code or 500
-    title, message = ERROR_TEXT.get(code, (error.name, "The request could not be completed."))
+    fallback = (_l("Error %(code)s", code=code), _l("The request could not be completed."))
+    title, message = ERROR_TEXT.get(code, fallback)
     if error.description != type(error).description and code not in OWN_TEXT_ONLY:
         message = error.description
     if isinstance(error, SecurityError):  # its description repeats the foreign Host header
@@ -51,7 +56,9 @@ def http_error(error, incident=None):
     alerts = None
     if hypermedia.wants_fragment():
         # The message goes out of band into the flash region; nothing replaces the element that asked (HX-Reswap).
-        alerts = [("danger", f"{title}: {message}" + (f" (incident {incident})" if incident else ""))]
+        text = (_("%(title)s: %(message)s (incident %(id)s)", title=title, message=message, id=incident) if incident
+                else _("%(title)s: %(message)s", title=title, message=message))
+        alerts = [("danger", text)]
     return hypermedia.render(
         "errors/error.html",
         oob=("partials/flashes.html",),

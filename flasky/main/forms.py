@@ -2,6 +2,7 @@
 
 import unicodedata
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField
 from wtforms.validators import DataRequired, Length, ValidationError
@@ -18,13 +19,13 @@ URL_UNSAFE_NAMES = frozenset({".", ".."})
 
 # What a failed CSRF check means to a visitor, keyed by Flask-WTF's own message.
 CSRF_MESSAGES = {
-    "The CSRF token has expired.": "This form has expired, please try again.",
-    "The CSRF token is missing.": "This form was sent without its security token, please try again.",
-    "The CSRF session token is missing.": "Your session has expired (are cookies allowed?), please try again.",
+    "The CSRF token has expired.": _l("This form has expired, please try again."),
+    "The CSRF token is missing.": _l("This form was sent without its security token, please try again."),
+    "The CSRF session token is missing.": _l("Your session has expired (are cookies allowed?), please try again."),
     # Also what a lost session cookie looks like: loading the form starts a new session.
-    "The CSRF tokens do not match.": "Your session changed since this form was loaded, please try again.",
+    "The CSRF tokens do not match.": _l("Your session changed since this form was loaded, please try again."),
 }
-CSRF_FALLBACK_MESSAGE = "This form's security token is not valid, please try again."
+CSRF_FALLBACK_MESSAGE = _l("This form's security token is not valid, please try again.")
 
 
 def check_characters(form, field):
@@ -32,16 +33,16 @@ def check_characters(form, field):
     name = field.data
     categories = [unicodedata.category(char) for char in name]
     if has_control_characters(name):
-        raise ValidationError("Names cannot contain control characters or line breaks.")
+        raise ValidationError(_l("Names cannot contain control characters or line breaks."))
     if any(char in BIDI_CONTROLS for char in name):
-        raise ValidationError("Names cannot contain characters that change the text direction.")
+        raise ValidationError(_l("Names cannot contain characters that change the text direction."))
     visible = [char for char, category in zip(name, categories) if not _is_invisible(char, category)]
     if not visible:
-        raise ValidationError("Please enter a name with at least one visible character.")
+        raise ValidationError(_l("Please enter a name with at least one visible character."))
     if any(category == "Cf" and char not in JOINERS for char, category in zip(name, categories)):
-        raise ValidationError("Names cannot contain invisible formatting characters.")
+        raise ValidationError(_l("Names cannot contain invisible formatting characters."))
     if "/" in name or name in URL_UNSAFE_NAMES:
-        raise ValidationError("Names cannot contain “/” or be just “.” or “..”.")
+        raise ValidationError(_l("Names cannot contain “/” or be just “.” or “..”."))
 
 
 def _is_invisible(char, category):
@@ -53,15 +54,15 @@ class NameForm(FlaskForm):
     """Ask for the visitor's name."""
 
     name = StringField(
-        "What is your name?",
+        _l("What is your name?"),
         filters=[normalise_name],
         validators=[
-            DataRequired("Please enter your name."),
-            Length(max=USERNAME_MAX_LENGTH, message=f"Names can be at most {USERNAME_MAX_LENGTH} characters long."),
+            DataRequired(_l("Please enter your name.")),
+            Length(max=USERNAME_MAX_LENGTH, message=_l("Names can be at most %(max)d characters long.")),
             check_characters,
         ],
     )
-    submit = SubmitField("Submit")
+    submit = SubmitField(_l("Submit"))
 
     def cleared(self):
         """Empty the name field after a successful submission: the fresh form for the next name, same CSRF token."""

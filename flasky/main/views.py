@@ -1,8 +1,9 @@
 """Views: each builds its form, calls one domain function and answers a page or a fragment."""
 
-from flask import abort, current_app, flash, redirect, session, url_for
+from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
 
-from .. import greeting, hypermedia
+from .. import greeting, hypermedia, i18n
 from ..extensions import moment
 from ..ratelimit import rate_limit
 from ..models import utcnow
@@ -10,7 +11,7 @@ from ..text import has_control_characters, normalise_name
 from . import bp
 from .forms import NameForm
 
-CHANGED_NAME = "Looks like you have changed your name!"
+CHANGED_NAME = _l("Looks like you have changed your name!")
 
 
 def render_index(form, *, oob=(), status=200, fragment="partials/name-form.html", **context):
@@ -45,7 +46,7 @@ def greet():
     _, is_new = greeting.remember(name)
     previous = session.get("name")
     if previous not in (None, name):
-        flash(CHANGED_NAME)
+        flash(str(CHANGED_NAME))  # the session stores text, in the language the visitor reads now
     if (previous, session.get("known")) != (name, not is_new):  # unchanged: no new cookie to sign
         session.update(name=name, known=not is_new)
     if not hypermedia.wants_fragment():
@@ -69,8 +70,18 @@ def user(name):
     found = greeting.find_user(normalise_name(name))
     if found is None:
         # Only printable names are echoed: no invisible or direction-changing characters in our message.
-        abort(404, description=f"Nobody called “{name}” has been here yet." if name.isprintable() else None)
+        abort(404, description=_("Nobody called “%(name)s” has been here yet.", name=name) if name.isprintable() else None)
     return hypermedia.render("user.html", "partials/user-card.html", user=found)
+
+
+@bp.post("/language")
+def set_language():
+    """Remember the language a visitor picked, then show the page they were on again (303), in that language."""
+    code = request.form.get("lang", "")
+    if code not in i18n.LANGUAGES:
+        abort(400, description=_("That language is not available here."))
+    back = i18n.same_site_path(request.form.get("next")) or "/"
+    return i18n.remember_choice(redirect(request.script_root + back, 303), code)
 
 
 @bp.route("/flask-moment.js")

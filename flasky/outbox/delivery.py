@@ -10,6 +10,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import force_locale, gettext as _
 from sqlalchemy import func, select, update
 
 from ..extensions import db
@@ -104,14 +105,16 @@ def _claim(ids):
 
 
 def _compose(messages, batch):
-    """Compose one mail: the message itself, or a digest of several coalesced notes."""
+    """Compose one mail in the admin's language (FLASKY_ADMIN_LOCALE): the message, or a digest of several notes."""
     first = messages[0]
     domain = (first.recipient.rpartition("@")[2] or "flasky.invalid").strip("<> ")
     message_id = f"<flasky-{batch}@{domain}>"
-    if len(messages) == 1:
-        return smtp.compose(first.recipient, first.subject, first.template, first.context, message_id=message_id)
-    return smtp.compose(first.recipient, f"{first.subject} digest ({len(messages)})", f"{first.template}_digest",
-                        {"items": [message.context for message in messages]}, message_id=message_id)
+    with force_locale(current_app.config["FLASKY_ADMIN_LOCALE"]):
+        if len(messages) == 1:
+            return smtp.compose(first.recipient, first.subject, first.template, first.context, message_id=message_id)
+        subject = _("%(subject)s digest (%(count)d)", subject=first.subject, count=len(messages))
+        return smtp.compose(first.recipient, subject, f"{first.template}_digest",
+                            {"items": [message.context for message in messages]}, message_id=message_id)
 
 
 def _record_failure(messages, reason, *, permanent):

@@ -26,7 +26,7 @@ def external_url(endpoint, **values):
 
 
 def compose(recipient, subject, template, context, *, message_id):
-    """Render a message's plain-text and HTML parts into a Flask-Mail Message."""
+    """Render a message's plain-text and HTML parts, in the current locale, into a Flask-Mail Message."""
     config = current_app.config
     message = Message(
         config["FLASKY_MAIL_SUBJECT_PREFIX"] + subject,

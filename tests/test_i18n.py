@@ -1,0 +1,315 @@
+"""中文 and English: choosing the language, the page/fragment contract in both, no English left on a Chinese page."""
+
+import re
+from datetime import datetime
+from urllib.parse import quote
+
+import pytest
+
+from flasky.i18n import best_language
+
+# What a visitor reads, by element id, in each language.
+TEXT = {
+    "en": {
+        "tag": "en",
+        "accept": "en-GB,en;q=0.9",
+        "stranger": "Hello, Stranger!",
+        "hello": "Hello, {}!",
+        "new": "Pleased to meet you!",
+        "known": "Happy to see you again!",
+        "changed": "Looks like you have changed your name!",
+        "label": "What is your name?",
+        "submit": "Submit",
+        "empty": "Please enter your name.",
+        "too_long": "Names can be at most 64 characters long.",
+        "expired": "This form has expired, please try again.",
+        "not_found": "Page not found",
+        "colon": ": ",
+        "nobody": "Nobody called “{}” has been here yet.",
+        "not_allowed": "Method not allowed: This address does not accept that kind of request.",
+        "server_error": "Something went wrong: An unexpected error happened on our side. Please try again in a moment.",
+        "first_seen": "First seen",
+        "ago": "a few seconds ago",
+        "utc": "02 January 2020, 03:04 UTC",
+        "switch_to": "zh",
+    },
+    "zh": {
+        "tag": "zh-CN",
+        "accept": "zh-CN,en;q=0.8",
+        "stranger": "你好，陌生人！",
+        "hello": "你好，{}！",
+        "new": "很高兴认识你！",
+        "known": "很高兴再次见到你！",
+        "changed": "看起来你换了名字！",
+        "label": "你叫什么名字？",
+        "submit": "提交",
+        "empty": "请输入你的名字。",
+        "too_long": "名字最多 64 个字符。",
+        "expired": "表单已过期，请重试。",
+        "not_found": "页面不存在",
+        "colon": "：",
+        "nobody": "还没有叫“{}”的人来过这里。",
+        "not_allowed": "不允许的请求方法：这个地址不接受这种请求。",
+        "server_error": "出错了：我们这边发生了意外错误。请稍后再试。",
+        "first_seen": "首次来访",
+        "ago": "几秒前",
+        "utc": "2020年1月2日 03:04（UTC）",
+        "switch_to": "en",
+    },
+}
+
+
+@pytest.fixture(params=["en", "zh"])
+def language(request, client):
+    """Each test once per language, asked for the way a browser does (Accept-Language)."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = TEXT[request.param]["accept"]
+    return TEXT[request.param]
+
+
+def vary(response):
+    return {value.strip() for value in response.headers.get("Vary", "").split(",")}
+
+
+# --- choosing the language -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("header, expected", [
+    ("zh-CN", "zh"), ("zh", "zh"), ("zh-Hans-CN", "zh"), ("zh-SG", "zh"), ("zh-TW", "zh"), ("zh-HK", "zh"),
+    ("zh-CN,en;q=0.8", "zh"), ("ZH-cn", "zh"), ("en-US,en;q=0.9,zh-CN;q=0.8", "en"), ("fr-FR,zh;q=0.5", "zh"),
+    ("fr,de", None), ("", None), ("*", None), ("<script>", None), (";;;,,,q=x", None), ("zh;q=abc", None),
+    ("x" * 10_000, None), ("en;q=0.1," * 500, "en"),
+])
+def test_the_visitor_s_own_order_picks_the_catalog(header, expected, make_app):
+    with make_app().test_request_context(headers={"Accept-Language": header}):
+        from flask import request
+
+        assert best_language([value for value, _ in request.accept_languages]) == expected
+
+
+@pytest.mark.parametrize("header, tag", [
+    ("zh-CN,zh;q=0.9", "zh-CN"), ("zh-Hans-CN", "zh-CN"), ("zh-TW", "zh-CN"), ("en-US", "en"), ("fr", "en"),
+    ("\x00\xff garbage", "en"), ("zh-" + "x" * 10_000, "zh-CN"), ("q=1;" * 2000, "en"),
+])
+def test_pages_and_fragments_declare_the_full_tag_and_never_fail(client, header, tag):
+    for response in (client.get("/", headers={"Accept-Language": header}),
+                     client.hx_get("/", headers={"Accept-Language": header})):
+        assert response.status_code == 200
+        assert response.headers["Content-Language"] == tag
+        assert {"Accept-Language", "Cookie", "HX-Request"} <= vary(response)
+        assert "garbage" not in response.get_data(as_text=True) and "xxxxxxxx" not in response.get_data(as_text=True)
+    assert client.get("/", headers={"Accept-Language": header}).soup.html["lang"] == tag
+
+
+def test_the_switcher_s_choice_beats_accept_language_and_lasts_a_year(client):
+    page = client.get("/", headers={"Accept-Language": "en"})
+    switcher = page.soup.select_one("#language-switcher")
+    assert switcher["method"] == "post" and switcher["hx-boost"] == "false", "a full navigation: new <html lang>"
+    [button] = switcher.select("button[name=lang]")
+    assert (button["value"], button["lang"], button.get_text()) == ("zh", "zh-CN", "简体中文")
+    answer = client.post("/language", data={"lang": "zh", "next": "/user/Nobody?x=1"})
+    assert (answer.status_code, answer.headers["Location"]) == (303, "/user/Nobody?x=1")
+    cookie = answer.headers["Set-Cookie"]
+    assert cookie.startswith("lang=zh;") and "Max-Age=31536000" in cookie
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    chosen = client.get("/", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert chosen.soup.html["lang"] == "zh-CN" and chosen.text_of("greeting") == TEXT["zh"]["stranger"]
+    client.post("/language", data={"lang": "en", "next": "/"})
+    assert client.get("/", headers={"Accept-Language": "zh-CN"}).soup.html["lang"] == "en"
+
+
+def test_without_js_the_switcher_brings_the_visitor_back_to_the_same_page(client, greet):
+    greet("Ann")
+    page = client.get("/user/Ann")
+    form = page.soup.select_one("#language-switcher")
+    data = {field["name"]: field["value"] for field in form.select("input[type=hidden]")} | {"lang": "zh"}
+    back = client.post(form["action"], data=data, follow_redirects=True)
+    assert back.request.path == "/user/Ann" and back.text_of("user-heading") == "你好，Ann！"
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example", "\\\\evil",
+                                    "javascript:alert(1)", "/ok\r\nSet-Cookie: x=1", "evil.example", "",
+                                    "/" + "x" * 5000, "/%0d%0aX: y"])
+def test_the_switcher_only_ever_redirects_to_a_path_of_this_site(client, target):
+    answer = client.post("/language", data={"lang": "zh", "next": target})
+    assert answer.status_code == 303
+    location = answer.headers["Location"]
+    assert location == ("/%0d%0aX:%20y" if target == "/%0d%0aX: y" else "/")
+    assert "\n" not in location and "evil" not in location
+
+
+def test_the_page_s_own_address_is_sent_back_percent_encoded(client):
+    page = client.get("/user/" + quote("Zoë\u202e") + "?q=%3Cb%3E&x=1")
+    assert page.soup.select_one("#language-switcher input[name=next]")["value"] == "/user/Zo%C3%AB%E2%80%AE?q=%3Cb%3E&x=1"
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+@pytest.mark.parametrize("lang", ["fr", "", "zh-Hant", "<b>zh</b>", "zh\x00"])
+def test_an_unknown_language_code_is_a_clear_400_never_echoed(client, htmx, lang):
+    request = client.hx_post if htmx else client.post
+    answer = request("/language", data={"lang": lang, "next": "/"}, headers={"Accept-Language": "zh-CN"})
+    assert answer.status_code == 400 and "Set-Cookie" not in answer.headers
+    shown = answer.text_of("flashes") if htmx else answer.text_of("error-message")
+    assert "本站不提供这种语言。" in shown
+    if lang:
+        assert lang not in answer.get_data(as_text=True)
+
+
+def test_a_forged_language_cookie_is_ignored(client):
+    client.set_cookie("lang", "<script>")
+    page = client.get("/", headers={"Accept-Language": "zh-CN"})
+    assert page.soup.html["lang"] == "zh-CN" and "<script>" not in page.get_data(as_text=True)
+
+
+# --- the page/fragment contract, in both languages ---------------------------------------------------------
+
+def test_the_first_visit_page(client, language):
+    page = client.get("/")
+    assert page.soup.html["lang"] == language["tag"] and page.headers["Content-Language"] == language["tag"]
+    assert page.text_of("greeting") == language["stranger"]
+    assert page.soup.select_one("label[for=name]").get_text() == language["label"]
+    assert page.soup.select_one("#submit")["value"] == language["submit"]
+    assert page.soup.select_one("#time-ago noscript").get_text() == language["ago"]
+    assert page.soup.select_one('meta[name="description"]')["content"]
+    assert {"Accept-Language", "Cookie"} <= vary(page)
+
+
+def test_a_new_name_then_a_known_one_then_a_change(greet, client, language, usernames):
+    first = greet("张三", htmx=True)
+    assert first.status_code == 200 and first.soup.html is None
+    assert first.text_of("greeting-heading") == language["hello"].format("张三")
+    assert first.text_of("greeting-status") == language["new"]
+    assert first.headers["Content-Language"] == language["tag"]
+    again = greet("张三", htmx=True)
+    assert again.text_of("greeting-status") == language["known"]
+    changed = greet("李四", htmx=True)
+    assert changed.text_of("flashes") == language["changed"]
+    assert usernames() == ["张三", "李四"]
+
+
+def test_without_js_the_flash_survives_the_redirect_in_the_visitor_s_language(greet, client, language):
+    greet("Ann")
+    assert greet("Bob").status_code == 303
+    page = client.get("/")
+    assert page.text_of("flashes") == language["changed"] and page.text_of("greeting-status") == language["new"]
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_invalid_names_are_explained_in_the_visitor_s_language(greet, language, htmx):
+    for name, key in (("   ", "empty"), ("张" * 65, "too_long")):
+        answer = greet(name, htmx=htmx)
+        assert (answer.status_code, answer.text_of("name-error")) == (422, language[key])
+    assert greet("张" * 64, htmx=htmx).status_code == (200 if htmx else 303), "the limit counts characters"
+
+
+def test_inline_validation_speaks_the_visitor_s_language(client, language):
+    answer = client.hx_post("/validate/name", data={"name": ""})
+    assert answer.text_of("name-error") == language["empty"]
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_an_expired_form_is_explained_in_the_visitor_s_language(app, client, language, monkeypatch, htmx):
+    from tests.test_forms import expired_token
+
+    answer = client.submit(expired_token(client, monkeypatch), "#name-form", htmx=htmx, name="Ann")
+    assert (answer.status_code, answer.text_of("form-error")) == (400, language["expired"])
+
+
+def test_the_user_page_and_its_fragment(greet, client, language):
+    greet("张三")
+    for page in (client.get("/user/" + quote("张三")), client.hx_get("/user/" + quote("张三"))):
+        assert page.status_code == 200
+        assert page.text_of("user-heading") == language["hello"].format("张三")
+        assert page.soup.select_one("#user-card dt").get_text() == language["first_seen"]
+    link = client.get("/").soup.select_one("#greeting-heading a")["href"]
+    assert link == "/user/" + quote("张三")
+
+
+@pytest.fixture
+def explode(errors_reach_handlers, app):
+    """A route that fails with an unhandled exception (a 500), added before any request."""
+    app.add_url_rule("/explode", "explode", lambda: 1 / 0)
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_errors_in_the_visitor_s_language(explode, client, language, htmx):
+    get = client.hx_get if htmx else client.get
+    missing, wrong, broken = get("/user/Nobody"), client.hx_request("DELETE", "/") if htmx else client.delete("/"), \
+        get("/explode")
+    assert [missing.status_code, wrong.status_code, broken.status_code] == [404, 405, 500]
+    if htmx:
+        assert missing.text_of("flashes") == language["not_found"] + language["colon"] + language["nobody"].format(
+            "Nobody")
+        assert wrong.text_of("flashes") == language["not_allowed"]
+        assert broken.text_of("flashes").startswith(language["server_error"])
+        assert all(answer.headers["HX-Reswap"] == "none" for answer in (missing, wrong, broken))
+    else:
+        assert missing.text_of("error-heading") == language["not_found"]
+        assert missing.text_of("error-message") == language["nobody"].format("Nobody")
+        assert missing.soup.title.get_text() == f"{language['not_found']} – Flasky"
+    assert all(answer.headers["Content-Language"] == language["tag"] for answer in (missing, wrong, broken))
+
+
+def test_local_times_without_javascript_are_written_by_babel(language, make_app):
+    from flasky.templating import time_ago, utc_datetime
+
+    with make_app().test_request_context(headers={"Accept-Language": language["accept"]}):
+        assert utc_datetime(datetime(2020, 1, 2, 3, 4)) == language["utc"]
+        now = datetime(2020, 1, 2, 3, 4)
+        assert time_ago(datetime(2020, 1, 2, 3, 3, 58), now) == language["ago"]
+        three_minutes, one_day = time_ago(datetime(2020, 1, 2, 3, 1), now), time_ago(datetime(2020, 1, 1, 3, 4), now)
+    assert (three_minutes, one_day) == (("3 minutes ago", "1 day ago") if language["tag"] == "en" else
+                                        ("3 分钟前", "1 天前"))
+
+
+def test_chinese_pages_load_moment_s_chinese_locale_and_english_ones_do_not(client, language):
+    scripts = [tag["src"] for tag in client.get("/").soup.select("script[src]")]
+    chinese = [src for src in scripts if "/locale/zh-cn.js" in src]
+    assert len(chinese) == (1 if language["tag"] == "zh-CN" else 0)
+    if chinese:
+        with client.get(chinese[0]) as script:
+            assert script.status_code == 200
+        assert scripts.index(chinese[0]) > max(i for i, src in enumerate(scripts) if "moment.min.js" in src)
+
+
+# --- no English word on a Chinese page -----------------------------------------------------------------------
+
+# Words that stay as they are in Chinese: the app's name, the time zone, and each language's own name in the switcher.
+ALLOWED = {"Flasky", "UTC", "htmx", "Web", "Flask"}
+
+
+def english_words(soup, names=()):
+    """Return the Latin-script words a reader meets: text, titles, ARIA labels, button values, meta description."""
+    for tag in soup.select("[lang=en], script, style, code#incident"):
+        tag.decompose()
+    texts = [soup.get_text(" ")]
+    for tag in soup.find_all(True):
+        texts += [tag.get(attribute) or "" for attribute in ("title", "aria-label", "placeholder", "alt")]
+        if tag.name == "input" and tag.get("type") in ("submit", "button"):
+            texts.append(tag.get("value", ""))
+        if tag.name == "meta" and tag.get("name") == "description":
+            texts.append(tag["content"])
+    text = re.sub(r"[0-9a-f]{8}", " ", " ".join(texts))  # incident ids
+    for name in names:
+        text = text.replace(name, " ")
+    return {word for word in re.findall(r"[A-Za-z]{2,}", text)} - ALLOWED
+
+
+def test_a_chinese_visitor_meets_no_english_word_in_any_state(explode, client, greet, monkeypatch):
+    from tests.test_forms import expired_token
+
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN,zh;q=0.9,en;q=0.8"
+    states = {"first visit": client.get("/"), "invalid": greet(" ", htmx=False), "too long": greet("x" * 70, htmx=True)}
+    states["new name (htmx)"] = greet("Ann", htmx=True)
+    assert greet("Bob").status_code == 303
+    states["changed name (no JS)"] = client.get("/")
+    states["known (htmx)"] = greet("Bob", htmx=True)
+    states["user page"] = client.get("/user/Bob")
+    states["user fragment"] = client.hx_get("/user/Bob")
+    states["inline validation"] = client.hx_post("/validate/name", data={"name": "\u202eevil"})
+    states["404 page"], states["404 fragment"] = client.get("/user/Nobody"), client.hx_get("/no/such/page")
+    states["405"], states["500"] = client.put("/"), client.get("/explode")
+    states["500 fragment"] = client.hx_get("/explode")
+    states["400 language"] = client.post("/language", data={"lang": "xx"})
+    states["csrf expired"] = client.submit(expired_token(client, monkeypatch), "#name-form", name="Ann")
+    for state, response in states.items():
+        assert english_words(response.soup, names=("Ann", "Bob", "Nobody", "xxxxxxxxxx", "evil")) == set(), state
+    assert states["user page"].soup.select_one("#first-seen noscript").get_text().endswith("（UTC）")
