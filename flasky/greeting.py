@@ -3,11 +3,12 @@
 from functools import cache
 
 from flask import current_app
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .extensions import db
+from .i18n import gettext as _
 from .models import User, utcnow
 from .outbox import queue_email
 

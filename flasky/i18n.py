@@ -10,11 +10,15 @@ from urllib.parse import quote, urlsplit
 
 from babel.core import negotiate_locale
 from flask import current_app, has_request_context, request
-from flask_babel import get_locale
+from flask_babel import LazyString, force_locale, get_locale, get_translations
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 
 from .text import has_control_characters
 
 LANGUAGE_COOKIE = "lang"
+CATALOGS_KEY = "flasky.catalogs"
+FUNCTIONS_KEY = "flasky.template_gettext"
 LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
@@ -85,6 +89,67 @@ def return_path():
     return f"{path}?{query}" if query else path
 
 
+def catalog(code):
+    """Return a language's translations, looked up through Flask-Babel once per app and then kept."""
+    catalogs = current_app.extensions[CATALOGS_KEY]
+    found = catalogs.get(code)
+    if found is None:
+        with force_locale(code):
+            found = catalogs[code] = get_translations()
+    return found
+
+
+def gettext(string, **variables):
+    """Translate for Python code, as Flask-Babel's gettext() does, through the catalog kept per language."""
+    text = catalog(current_language().code).ugettext(string)
+    return text % variables if variables else text
+
+
+def ngettext(singular, plural, num, **variables):
+    """Translate a count for Python code; %(num)d is the count."""
+    return catalog(current_language().code).ungettext(singular, plural, num) % {"num": num, **variables}
+
+
+def lazy_gettext(string, **variables):
+    """Translate when the text is used, not when it is defined (form labels, messages at class level)."""
+    return LazyString(gettext, string, **variables)
+
+
+def template_functions(translations):
+    """Build gettext and ngettext for templates, bound to one catalog (Jinja's newstyle rules: the variables are
+    escaped where the template autoescapes, %(num)d is the count)."""
+
+    @pass_eval_context
+    def gettext(eval_context, string, **variables):
+        text = translations.ugettext(string)
+        if eval_context.autoescape:
+            text = Markup(text)
+        return text % variables if variables else text
+
+    @pass_eval_context
+    def ngettext(eval_context, singular, plural, num, **variables):
+        text = translations.ungettext(singular, plural, num)
+        if eval_context.autoescape:
+            text = Markup(text)
+        return text % {"num": num, **variables}
+
+    return {"_": gettext, "gettext": gettext, "ngettext": ngettext}
+
+
+def template_context():
+    """Give each template the language it renders in and gettext bound to that language's catalog.
+
+    Once per render instead of Flask-Babel's look-up per string (~7 µs each, a dozen strings a page); a template
+    rendered under force_locale() (the admin's mail) gets that locale's catalog.
+    """
+    language = current_language()
+    functions = current_app.extensions[FUNCTIONS_KEY]
+    bound = functions.get(language.code)
+    if bound is None:
+        bound = functions[language.code] = template_functions(catalog(language.code))
+    return {"language": language, **bound}
+
+
 def add_content_language(response):
     """Say which language a page or fragment is in (static files are not localised)."""
     if request.endpoint != "static":
@@ -93,8 +158,10 @@ def add_content_language(response):
 
 
 def init_app(app):
-    """Give templates the current language and the list for the switcher; label every response's language."""
+    """Give templates their language, gettext bound to its catalog and the switcher's list; label every response."""
+    app.extensions[CATALOGS_KEY] = {}
+    app.extensions[FUNCTIONS_KEY] = {}
     app.after_request(add_content_language)
-    app.add_template_global(current_language)
+    app.context_processor(template_context)
     app.add_template_global(return_path)
     app.add_template_global(LANGUAGES, "languages")

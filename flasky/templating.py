@@ -1,11 +1,13 @@
 """Template helpers: markup rendered once per URL prefix, Flask-Moment without inline styles, no-JS fallbacks."""
 
+from babel.dates import format_datetime
 from flask import current_app, render_template, request
-from flask_babel import format_datetime, gettext, ngettext
+from flask_babel import get_locale
 from flask_moment import moment
 from markupsafe import Markup
 
 from .assets import keep
+from .i18n import gettext, ngettext
 from .models import utcnow
 
 # Flask-Moment hides each timestamp with an inline style, which our Content-Security-Policy refuses; the
@@ -36,7 +38,7 @@ def utc_datetime(when):
     """Write a naive UTC time as text in the page's language (Babel's formatting), for readers without JavaScript."""
     # TRANSLATORS: a Babel (CLDR) date pattern, e.g. "yyyy年M月d日 HH:mm"; keep HH:mm (a 24-hour clock).
     pattern = gettext("dd MMMM yyyy, HH:mm")
-    return gettext("%(time)s UTC", time=format_datetime(when, pattern, rebase=False))
+    return gettext("%(time)s UTC", time=format_datetime(when, pattern, locale=get_locale()))  # naive: UTC
 
 
 def render_once(template_name):

@@ -313,3 +313,15 @@ def test_a_chinese_visitor_meets_no_english_word_in_any_state(explode, client, g
     for state, response in states.items():
         assert english_words(response.soup, names=("Ann", "Bob", "Nobody", "xxxxxxxxxx", "evil")) == set(), state
     assert states["user page"].soup.select_one("#first-seen noscript").get_text().endswith("（UTC）")
+
+
+@pytest.mark.parametrize("autoescape, expected", [(True, "你好，&lt;b&gt;O&#39;Brien&lt;/b&gt;！"),
+                                                  (False, "你好，<b>O'Brien</b>！")])
+def test_template_gettext_escapes_variables_only_where_the_template_autoescapes(make_app, autoescape, expected):
+    app = make_app()
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        from flask import render_template_string
+
+        source = '{% autoescape ' + ("true" if autoescape else "false") + ' %}{{ _("Hello, %(name)s!", name=who) }}' \
+                 '{% endautoescape %}'
+        assert render_template_string(source, who="<b>O'Brien</b>") == expected

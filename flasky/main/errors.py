@@ -5,12 +5,12 @@ import time
 
 from flask import current_app, request
 from flask.globals import request_ctx
-from flask_babel import gettext as _, lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, SecurityError, ServiceUnavailable
 
 from .. import hypermedia
 from ..database import DATABASE_UNAVAILABLE
 from ..extensions import limiter
+from ..i18n import gettext as _, lazy_gettext as _l
 from . import bp
 
 # What a visitor reads for each status: a title, and what to do about it.

@@ -2,11 +2,11 @@
 
 import unicodedata
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from ..i18n import lazy_gettext as _l
 from ..models import USERNAME_MAX_LENGTH
 from ..text import has_control_characters, normalise_name
 

@@ -1,10 +1,10 @@
 """Views: each builds its form, calls one domain function and answers a page or a fragment."""
 
 from flask import abort, current_app, flash, redirect, request, session, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
 
 from .. import greeting, hypermedia, i18n
 from ..extensions import moment
+from ..i18n import gettext as _, lazy_gettext as _l
 from ..ratelimit import rate_limit
 from ..models import utcnow
 from ..text import has_control_characters, normalise_name

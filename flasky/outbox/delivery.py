@@ -10,10 +10,11 @@ from collections import defaultdict
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
 from sqlalchemy import func, select, update
 
 from ..extensions import db
+from ..i18n import gettext as _
 from ..models import OutboxMessage, utcnow
 from . import smtp
 
