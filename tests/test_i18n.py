@@ -31,7 +31,7 @@ TEXT = {
         "first_seen": "First seen",
         "ago": "a few seconds ago",
         "utc": "02 January 2020, 03:04 UTC",
-        "switch_to": "zh",
+        "unreachable": "The server could not be reached. Please check your connection and try again.",
     },
     "zh": {
         "tag": "zh-CN",
@@ -54,7 +54,7 @@ TEXT = {
         "first_seen": "首次来访",
         "ago": "几秒前",
         "utc": "2020年1月2日 03:04（UTC）",
-        "switch_to": "en",
+        "unreachable": "无法连接服务器。请检查网络连接后重试。",
     },
 }
 
@@ -169,6 +169,7 @@ def test_the_first_visit_page(client, language):
     assert page.soup.select_one("#submit")["value"] == language["submit"]
     assert page.soup.select_one("#time-ago noscript").get_text() == language["ago"]
     assert page.soup.select_one('meta[name="description"]')["content"]
+    assert page.soup.body["data-unreachable"] == language["unreachable"], "app.js shows it when the server is gone"
     assert {"Accept-Language", "Cookie"} <= vary(page)
 
 
