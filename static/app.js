@@ -102,6 +102,16 @@
     }
   });
 
+  // The language cookie is shared by every tab: an answer in another language than this page's (switched in another
+  // tab) is not swapped into it; the page is loaded again instead, whole, in the new language.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var answered = event.detail.xhr.getResponseHeader("Content-Language");
+    if (answered && answered !== language) {
+      event.detail.shouldSwap = false;
+      window.location.assign(event.detail.boosted ? event.detail.pathInfo.responsePath : window.location.href);
+    }
+  });
+
   document.addEventListener("htmx:sendError", function () {
     showAlert(document.body.dataset.unreachable);
   });
