@@ -74,7 +74,7 @@ def remember_choice(response, code):
 
 def same_site_path(target):
     """Return target if it is a path on this site ("/user/Ann?x=1"), else None: the switcher never sends elsewhere."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")) or "\\" in target:
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or has_control_characters(target) or len(target) > 2048:

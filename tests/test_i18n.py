@@ -326,3 +326,9 @@ def test_template_gettext_escapes_variables_only_where_the_template_autoescapes(
         source = '{% autoescape ' + ("true" if autoescape else "false") + ' %}{{ _("Hello, %(name)s!", name=who) }}' \
                  '{% endautoescape %}'
         assert render_template_string(source, who="<b>O'Brien</b>") == expected
+
+
+@pytest.mark.parametrize("target, location", [("/user/Ann", "/flasky/user/Ann"), ("//evil.example", "/flasky/")])
+def test_under_a_url_prefix_the_switcher_comes_back_under_it(client, target, location):
+    answer = client.post("/language", data={"lang": "zh", "next": target}, base_url="http://localhost/flasky/")
+    assert (answer.status_code, answer.headers["Location"]) == (303, location)

@@ -80,8 +80,8 @@ def set_language():
     code = request.form.get("lang", "")
     if code not in i18n.LANGUAGES:
         abort(400, description=_("That language is not available here."))
-    back = i18n.same_site_path(request.form.get("next")) or "/"
-    return i18n.remember_choice(redirect(request.script_root + back, 303), code)
+    back = i18n.same_site_path(request.form.get("next"))
+    return i18n.remember_choice(redirect(request.script_root + back if back else url_for(".index"), 303), code)
 
 
 @bp.route("/flask-moment.js")
