@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from contextlib import chdir
 from pathlib import Path
 
 import click
@@ -66,7 +67,8 @@ def pybabel(*args):
 
 def extract_messages(pot_file=POT_FILE):
     """Write every marked string of the package and templates to a .pot template."""
-    pybabel("extract", *EXTRACT_ARGS, "-o", str(pot_file), str(PROJECT))
+    with chdir(PROJECT):  # from the project's root, so locations read "templates/base.html", wherever it sits
+        pybabel("extract", *EXTRACT_ARGS, "-o", str(pot_file), ".")
 
 
 @translate_cli.command("extract")

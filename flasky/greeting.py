@@ -3,12 +3,11 @@
 from functools import cache
 
 from flask import current_app
-from flask_babel import force_locale
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .extensions import db
-from .i18n import gettext as _
+from .i18n import force_language, gettext as _
 from .models import User, utcnow
 from .outbox import queue_email
 
@@ -83,6 +82,6 @@ def notify_admin(name):
     """Queue the admin's "New User" note in the current transaction, when FLASKY_ADMIN is set."""
     admin = current_app.config.get("FLASKY_ADMIN")
     if admin:
-        with force_locale(current_app.config["FLASKY_ADMIN_LOCALE"]):  # the admin's language, not the visitor's
+        with force_language(current_app.config["FLASKY_ADMIN_LOCALE"]):  # the admin's language, not the visitor's
             subject = _("New User")
         queue_email(admin, subject, "new_user", {"username": name}, coalesce=True)

@@ -1,13 +1,15 @@
-"""Template helpers: markup rendered once per URL prefix, Flask-Moment without inline styles, no-JS fallbacks."""
+"""Template helpers: markup rendered once per language and URL prefix, Flask-Moment without inline styles, no-JS fallbacks."""
+
+from functools import lru_cache
 
 from babel.dates import format_datetime
 from flask import current_app, render_template, request
-from flask_babel import get_locale
 from flask_moment import moment
+from jinja2 import pass_context
 from markupsafe import Markup
 
 from .assets import keep
-from .i18n import gettext, ngettext
+from .i18n import current_language, gettext, ngettext
 from .models import utcnow
 
 # Flask-Moment hides each timestamp with an inline style, which our Content-Security-Policy refuses; the
@@ -36,22 +38,31 @@ def time_ago(when, now=None):
 
 def utc_datetime(when):
     """Write a naive UTC time as text in the page's language (Babel's formatting), for readers without JavaScript."""
-    # TRANSLATORS: a Babel (CLDR) date pattern, e.g. "yyyy年M月d日 HH:mm"; keep HH:mm (a 24-hour clock).
+    # TRANSLATORS: a Babel (CLDR) date pattern, e.g. "yyyy年M月d日 HH:mm"; keep HH:mm (a 24-hour clock), and add no seconds.
     pattern = gettext("dd MMMM yyyy, HH:mm")
-    return gettext("%(time)s UTC", time=format_datetime(when, pattern, locale=get_locale()))  # naive: UTC
+    return gettext("%(time)s UTC", time=_formatted(when.replace(second=0, microsecond=0), pattern,
+                                                   current_language().code))
 
 
-def render_once(template_name):
-    """Render a template that is the same for every request under this URL prefix once, then reuse its markup.
+@lru_cache(maxsize=256)
+def _formatted(minute, pattern, locale):
+    """Format a naive UTC minute with Babel, once: the page's "now" stays the same text for sixty seconds (~15 µs)."""
+    return format_datetime(minute, pattern, locale=locale)  # naive: UTC
 
-    Only for templates that use nothing per request but the URL prefix (no nonce, locale, session or header):
-    tests/test_templating.py fails when one does.
+
+@pass_context
+def render_once(context, template_name, **variables):
+    """Render a template that is the same for every request of one language under this URL prefix once, then reuse
+    its markup; variables (a few hashable values, such as the active link) are part of the key.
+
+    Only for templates that use nothing per request but the language, the URL prefix and those variables (no nonce,
+    session or header): tests/test_templating.py fails when one does.
     """
     cache = current_app.extensions[RENDERED_ONCE]
-    key = (request.script_root, template_name)
+    key = (request.script_root, context["language"].code, template_name, *variables.items())
     markup = cache.get(key)
     if markup is None:
-        markup = keep(cache, key, Markup(render_template(template_name)))
+        markup = keep(cache, key, Markup(render_template(template_name, **variables)))
     return markup
 
 

@@ -116,11 +116,17 @@ def test_the_switcher_s_choice_beats_accept_language_and_lasts_a_year(client):
     assert client.get("/", headers={"Accept-Language": "zh-CN"}).soup.html["lang"] == "en"
 
 
+def hidden_fields(soup, form):
+    """Return what a browser sends of a form's hidden fields: those inside it and those tied to it by form=."""
+    fields = form.select("input[type=hidden]:not([form])") + soup.select(f'input[type=hidden][form="{form["id"]}"]')
+    return {field["name"]: field["value"] for field in fields}
+
+
 def test_without_js_the_switcher_brings_the_visitor_back_to_the_same_page(client, greet):
     greet("Ann")
     page = client.get("/user/Ann")
     form = page.soup.select_one("#language-switcher")
-    data = {field["name"]: field["value"] for field in form.select("input[type=hidden]")} | {"lang": "zh"}
+    data = hidden_fields(page.soup, form) | {"lang": "zh"}
     back = client.post(form["action"], data=data, follow_redirects=True)
     assert back.request.path == "/user/Ann" and back.text_of("user-heading") == "你好，Ann！"
 
@@ -138,7 +144,8 @@ def test_the_switcher_only_ever_redirects_to_a_path_of_this_site(client, target)
 
 def test_the_page_s_own_address_is_sent_back_percent_encoded(client):
     page = client.get("/user/" + quote("Zoë\u202e") + "?q=%3Cb%3E&x=1")
-    assert page.soup.select_one("#language-switcher input[name=next]")["value"] == "/user/Zo%C3%AB%E2%80%AE?q=%3Cb%3E&x=1"
+    next_field = hidden_fields(page.soup, page.soup.select_one("#language-switcher"))["next"]
+    assert next_field == "/user/Zo%C3%AB%E2%80%AE?q=%3Cb%3E&x=1"
 
 
 @pytest.mark.parametrize("htmx", [False, True])
@@ -332,3 +339,15 @@ def test_template_gettext_escapes_variables_only_where_the_template_autoescapes(
 def test_under_a_url_prefix_the_switcher_comes_back_under_it(client, target, location):
     answer = client.post("/language", data={"lang": "zh", "next": target}, base_url="http://localhost/flasky/")
     assert (answer.status_code, answer.headers["Location"]) == (303, location)
+
+
+def test_force_language_switches_our_catalog_and_flask_babel_s_then_restores_both(make_app):
+    from flask_babel import get_locale
+
+    from flasky.i18n import current_language, force_language, gettext
+
+    with make_app().test_request_context(headers={"Accept-Language": "en"}):
+        assert (gettext("Home"), current_language().tag) == ("Home", "en")
+        with force_language("zh"):
+            assert (gettext("Home"), current_language().tag, str(get_locale())) == ("首页", "zh-CN", "zh")
+        assert (gettext("Home"), current_language().tag, str(get_locale())) == ("Home", "en", "en")

@@ -10,11 +10,10 @@ from collections import defaultdict
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import force_locale
 from sqlalchemy import func, select, update
 
 from ..extensions import db
-from ..i18n import gettext as _
+from ..i18n import force_language, gettext as _
 from ..models import OutboxMessage, utcnow
 from . import smtp
 
@@ -110,7 +109,7 @@ def _compose(messages, batch):
     first = messages[0]
     domain = (first.recipient.rpartition("@")[2] or "flasky.invalid").strip("<> ")
     message_id = f"<flasky-{batch}@{domain}>"
-    with force_locale(current_app.config["FLASKY_ADMIN_LOCALE"]):
+    with force_language(current_app.config["FLASKY_ADMIN_LOCALE"]):
         if len(messages) == 1:
             return smtp.compose(first.recipient, first.subject, first.template, first.context, message_id=message_id)
         subject = _("%(subject)s digest (%(count)d)", subject=first.subject, count=len(messages))
