@@ -8,8 +8,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from .extensions import db
 from .i18n import force_language, gettext as _
-from .models import User, utcnow
+from .models import Role, User, utcnow
 from .outbox import queue_email
+from .text import search_key
 
 # INSERT ... ON CONFLICT DO NOTHING lets the unique index settle a race between two first submissions.
 _INSERT_IGNORING_CONFLICTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
@@ -32,7 +33,8 @@ def remember(name):
     user = connection.execute(_mark_seen_statement(), {"name": name, "now": now}).first()
     is_new = False
     if user is None:
-        user = connection.execute(_insert_statement(connection.dialect.name), {"name": name, "now": now}).first()
+        user = connection.execute(_insert_statement(connection.dialect.name),
+                                  {"name": name, "key": search_key(name), "now": now}).first()
         is_new = user is not None
         if is_new:
             notify_admin(name)
@@ -64,10 +66,11 @@ def _mark_seen_statement():
 
 @cache
 def _insert_statement(dialect_name):
-    """Insert a user row unless the name is taken (the unique index settles races), returning the new row."""
+    """Insert a user row with the default role unless the name is taken (the unique index settles races)."""
     return (
         _INSERT_IGNORING_CONFLICTS[dialect_name](User)
-        .values(username=bindparam("name"), first_seen=bindparam("now"), last_seen=bindparam("now"))
+        .values(username=bindparam("name"), search_key=bindparam("key"), role_id=Role.id_of(Role.DEFAULT),
+                first_seen=bindparam("now"), last_seen=bindparam("now"))
         .on_conflict_do_nothing(index_elements=[User.username])
         .returning(*_returned_columns())
     )

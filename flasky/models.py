@@ -2,12 +2,17 @@
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, ForeignKey, String, Text, or_
+from sqlalchemy import DDL, JSON, ForeignKey, Index, String, Text, event, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
+from .text import search_key
 
 USERNAME_MAX_LENGTH = 64
+# Full case folding can turn one character into three ("ΐ"): the search key's room for a 64-character name.
+SEARCH_KEY_MAX_LENGTH = 3 * USERNAME_MAX_LENGTH
+SEARCH_TABLE_PREFIX = "users_search"  # SQLite's FTS5 table of search keys, and its shadow tables
+TRIGRAM_INDEX = "ix_users_search_key_trgm"  # PostgreSQL's
 
 
 def utcnow():
@@ -15,14 +20,29 @@ def utcnow():
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+def _search_key_of_username(context):
+    """Derive an inserted user's search key from its username, when the INSERT gives none."""
+    return search_key(context.get_current_parameters()["username"])
+
+
 class Role(db.Model):
     """A role a user can have (the book's chapter 5 model)."""
 
     __tablename__ = "roles"
 
+    # The book's roles (chapter 9 names them; chapter 5 already has the table). Nothing in the web UI changes a role:
+    # `flask users set-role` does.
+    USER, MODERATOR, ADMINISTRATOR = NAMES = ("User", "Moderator", "Administrator")
+    DEFAULT = USER
+
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     users = relationship("User", backref="role", lazy="dynamic")
+
+    @classmethod
+    def id_of(cls, name):
+        """Select the id of the role of this name (a subquery: new users get the default role in their INSERT)."""
+        return select(cls.id).where(cls.name == name).scalar_subquery()
 
     def __repr__(self):
         return f"<Role {self.name!r}>"
@@ -35,9 +55,19 @@ class User(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(USERNAME_MAX_LENGTH), unique=True, index=True)
+    # text.search_key(username), kept by the app: what the directory's substring search compares.
+    search_key: Mapped[str] = mapped_column(String(SEARCH_KEY_MAX_LENGTH), default=_search_key_of_username)
     role_id: Mapped[int | None] = mapped_column(ForeignKey("roles.id"))
     first_seen: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        # The directory's order, most recently seen first, walked by keyset pagination.
+        Index("ix_users_last_seen_id", "last_seen", "id"),
+        # PostgreSQL: trigram index serving LIKE '%...%' on the key (SQLite has the FTS5 table below instead).
+        Index(TRIGRAM_INDEX, "search_key", postgresql_using="gin",
+              postgresql_ops={"search_key": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
+    )
 
     def __repr__(self):
         return f"<User {self.username!r}>"
@@ -79,3 +109,32 @@ class OutboxMessage(db.Model):
 
     def __repr__(self):
         return f"<OutboxMessage {self.id} {self.template!r} to {self.recipient!r} {self.status}>"
+
+
+# SQLite: an FTS5 trigram index of the search key, kept in step with users by triggers (the key never changes once
+# written, but a deleted user must leave the index). The same DDL as migration 0003, for create_all() in tests.
+SQLITE_SEARCH_DDL = (
+    "CREATE VIRTUAL TABLE users_search USING fts5(search_key, content='users', content_rowid='id', "
+    "tokenize='trigram case_sensitive 1')",
+    "CREATE TRIGGER users_search_insert AFTER INSERT ON users BEGIN "
+    "INSERT INTO users_search(rowid, search_key) VALUES (new.id, new.search_key); END",
+    "CREATE TRIGGER users_search_delete AFTER DELETE ON users BEGIN "
+    "INSERT INTO users_search(users_search, rowid, search_key) VALUES ('delete', old.id, old.search_key); END",
+    "CREATE TRIGGER users_search_update AFTER UPDATE OF search_key ON users BEGIN "
+    "INSERT INTO users_search(users_search, rowid, search_key) VALUES ('delete', old.id, old.search_key); "
+    "INSERT INTO users_search(rowid, search_key) VALUES (new.id, new.search_key); END",
+)
+
+
+def compared_by_migrations(obj, name, type_, reflected, compare_to):
+    """Tell Alembic's comparison what the metadata describes alike on both databases: not SQLite's FTS5 tables
+    (made by DDL) nor the PostgreSQL-only trigram index, which it would report missing on SQLite."""
+    return not ((type_ == "table" and name.startswith(SEARCH_TABLE_PREFIX)) or (type_ == "index" and name == TRIGRAM_INDEX))
+
+for statement in SQLITE_SEARCH_DDL:
+    event.listen(User.__table__, "after_create", DDL(statement).execute_if(dialect="sqlite"))
+event.listen(User.__table__, "after_drop", DDL("DROP TABLE IF EXISTS users_search").execute_if(dialect="sqlite"))
+event.listen(User.__table__, "before_create",
+             DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
+event.listen(Role.__table__, "after_create", DDL(
+    "INSERT INTO roles (name) VALUES " + ", ".join(f"('{name}')" for name in Role.NAMES)))

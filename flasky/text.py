@@ -1,4 +1,5 @@
-"""The name rule shared by the name form and the user view, and the control-character check mail headers use too."""
+"""The name rule shared by the name form and the user view, the directory's search key, and the control-character
+check mail headers use too."""
 
 import unicodedata
 
@@ -16,3 +17,8 @@ def normalise_name(value):
     if value is None:
         return value
     return unicodedata.normalize("NFC", value).strip()
+
+
+def search_key(value):
+    """Return the form names are searched in: NFC, fully case-folded ("ÅNGSTRÖM" and "Ångström" meet), NFC again."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", value).casefold())

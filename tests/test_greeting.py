@@ -21,14 +21,22 @@ def test_remember_stores_a_new_name_once_and_marks_it_seen_again(db):
 
 
 def test_models_have_readable_reprs_and_a_role_relationship(db):
-    role = Role(name="User")
+    role = Role(name="Tester")
     user = User(username="Alice", role=role)
     db.session.add_all([role, user])
     db.session.commit()
-    assert repr(role) == "<Role 'User'>"
+    assert repr(role) == "<Role 'Tester'>"
     assert repr(user) == "<User 'Alice'>"
     assert role.users.all() == [user]
     assert user.role is role
+    assert user.search_key == "alice", "the model derives the search key when none is given"
+
+
+def test_the_book_s_roles_exist_and_new_names_get_the_default_one(db):
+    assert db.session.scalars(select(Role.name).order_by(Role.id)).all() == ["User", "Moderator", "Administrator"]
+    greeting.remember("ZOË Ångström")
+    user = db.session.scalar(select(User).where(User.username == "ZOË Ångström"))
+    assert (user.role.name, user.search_key) == ("User", "zoë ångström")
 
 
 def run_at_once(count, target):

@@ -6,18 +6,20 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from flasky.models import compared_by_migrations
+
 config = context.config
 fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 target_db = current_app.extensions["migrate"].db
-config.set_main_option("sqlalchemy.url", target_db.engine.url.render_as_string(hide_password=False).replace("%", "%%"))
+
 
 
 def run_migrations_offline():
     """Emit the migration SQL as a script, without a database connection."""
     context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_db.metadata,
-                      literal_binds=True)
+                      literal_binds=True, include_object=compared_by_migrations)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -33,6 +35,7 @@ def run_migrations_online():
 
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", skip_empty_autogenerate)
+    conf_args.setdefault("include_object", compared_by_migrations)
     with target_db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
         with context.begin_transaction():
