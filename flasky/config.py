@@ -97,6 +97,8 @@ class Config:
         self.FLASKY_ADMIN = env_str("FLASKY_ADMIN")
         # The language of the admin's mail: a catalog code (en, zh).
         self.FLASKY_ADMIN_LOCALE = env_str("FLASKY_ADMIN_LOCALE", "en")
+        # The visitors directory at /users (off: a 404, and no navbar link), for sites that would rather not list names.
+        self.FLASKY_DIRECTORY = env_bool("FLASKY_DIRECTORY", True)
         self.FLASKY_MAIL_SUBJECT_PREFIX = os.environ.get("FLASKY_MAIL_SUBJECT_PREFIX", "[Flasky] ")
         self.FLASKY_MAIL_SENDER = env_str("FLASKY_MAIL_SENDER", "Flasky Admin <flasky@example.com>")
         self.MAIL_DEFAULT_SENDER = self.FLASKY_MAIL_SENDER

@@ -29,6 +29,8 @@ TEXT = {
         "not_allowed": "Method not allowed: This address does not accept that kind of request.",
         "server_error": "Something went wrong: An unexpected error happened on our side. Please try again in a moment.",
         "first_seen": "First seen",
+        "role": "Role",
+        "role_user": "User",
         "ago": "a few seconds ago",
         "utc": "02 January 2020, 03:04 UTC",
         "unreachable": "The server could not be reached. Please check your connection and try again.",
@@ -52,6 +54,8 @@ TEXT = {
         "not_allowed": "不允许的请求方法：这个地址不接受这种请求。",
         "server_error": "出错了：我们这边发生了意外错误。请稍后再试。",
         "first_seen": "首次来访",
+        "role": "角色",
+        "role_user": "用户",
         "ago": "几秒前",
         "utc": "2020年1月2日 03:04（UTC）",
         "unreachable": "无法连接服务器。请检查网络连接后重试。",
@@ -226,7 +230,9 @@ def test_the_user_page_and_its_fragment(greet, client, language):
     for page in (client.get("/user/" + quote("张三")), client.hx_get("/user/" + quote("张三"))):
         assert page.status_code == 200
         assert page.text_of("user-heading") == language["hello"].format("张三")
-        assert page.soup.select_one("#user-card dt").get_text() == language["first_seen"]
+        terms = [term.get_text() for term in page.soup.select("#user-card dt")]
+        assert terms[0] == language["role"] and terms[1] == language["first_seen"]
+        assert page.text_of("user-role") == language["role_user"]
     link = client.get("/").soup.select_one("#greeting-heading a")["href"]
     assert link == "/user/" + quote("张三")
 

@@ -2,18 +2,23 @@
 
 import unicodedata
 
+from flask import request
 from flask_wtf import FlaskForm
-from wtforms import StringField, SubmitField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms import HiddenField, SelectChoice, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..i18n import lazy_gettext as _l
-from ..models import USERNAME_MAX_LENGTH
+from ..models import USERNAME_MAX_LENGTH, Role
 from ..text import has_control_characters, normalise_name
 
 # Bidirectional embeddings, overrides and isolates can make a name display as something it is not.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # Joiners shape emoji sequences and several scripts, so they may appear inside a visible name.
 JOINERS = frozenset("\u200c\u200d")
+# The longest directory search: a whole name.
+QUERY_MAX_LENGTH = USERNAME_MAX_LENGTH
+# The roles as visitors read them (the database keeps the book's English names).
+ROLE_LABELS = {Role.USER: _l("User"), Role.MODERATOR: _l("Moderator"), Role.ADMINISTRATOR: _l("Administrator")}
 # Names that the URL /user/<name> could not carry back to the app ("/" is refused too).
 URL_UNSAFE_NAMES = frozenset({".", ".."})
 
@@ -76,3 +81,35 @@ class NameForm(FlaskForm):
         if not errors:
             return None
         return CSRF_MESSAGES.get(errors[0], CSRF_FALLBACK_MESSAGE)
+
+
+def check_query(form, field):
+    """Refuse a search with control characters (NUL, line breaks): no name holds one."""
+    if field.data and has_control_characters(field.data):
+        raise ValidationError(_l("A search cannot contain control characters or line breaks."))
+
+
+class DirectoryForm(FlaskForm):
+    """Search the visitors directory (a GET form: no CSRF token, nothing changes)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Name contains"), filters=[normalise_name], validators=[
+        Optional(), Length(max=QUERY_MAX_LENGTH, message=_l("A search can be at most %(max)d characters long.")),
+        check_query])
+    role = SelectField(_l("Role"), choices=[SelectChoice("", _l("Any role"))] + [
+        SelectChoice(name, ROLE_LABELS[name]) for name in Role.NAMES],
+                       default="", validate_choice=True)
+    cursor = HiddenField()
+
+    def __init__(self):
+        super().__init__(formdata=request.args)
+
+    @property
+    def error_message(self):
+        """Return the first validation message, for the page or fragment that reports it."""
+        for field in (self.q, self.role):
+            if field.errors:
+                return field.errors[0]
+        return None

@@ -2,14 +2,15 @@
 
 from flask import abort, current_app, flash, redirect, request, session, url_for
 
-from .. import greeting, hypermedia, i18n
+from .. import directory, greeting, hypermedia, i18n
+from ..extensions import htmx
 from ..extensions import moment
 from ..i18n import gettext as _, lazy_gettext as _l
 from ..ratelimit import rate_limit
 from ..models import utcnow
 from ..text import has_control_characters, normalise_name
 from . import bp
-from .forms import NameForm
+from .forms import ROLE_LABELS, DirectoryForm, NameForm
 
 CHANGED_NAME = _l("Looks like you have changed your name!")
 
@@ -71,7 +72,31 @@ def user(name):
     if found is None:
         # Only printable names are echoed: no invisible or direction-changing characters in our message.
         abort(404, description=_("Nobody called “%(name)s” has been here yet.", name=name) if name.isprintable() else None)
-    return hypermedia.render("user.html", "partials/user-card.html", user=found)
+    return hypermedia.render("user.html", "partials/user-card.html", user=found, role_labels=ROLE_LABELS)
+
+
+@bp.get("/users")
+def users():
+    """List the names the app has met, most recently seen first: searched, filtered by role, a page at a time."""
+    if not current_app.config["FLASKY_DIRECTORY"]:
+        abort(404)
+    form = DirectoryForm()
+    found, status = None, 200
+    if form.validate():
+        try:
+            found = directory.find(form.q.data, form.role.data or None, form.cursor.data or None)
+        except directory.InvalidCursor:
+            form.cursor.errors = [_("That page link is not valid (edited or out of date). Search again from the first page.")]
+            status = 400
+    else:
+        status = 400
+    loading_more = htmx.target == "directory-more"
+    return hypermedia.render(
+        "users.html",
+        "partials/directory-more.html" if loading_more else "partials/directory-rows.html",
+        oob=("partials/directory-rows.html",) if loading_more else ("partials/directory-count.html",
+                                                                     "partials/directory-more.html"),
+        status=status, form=form, found=found, role_labels=ROLE_LABELS, appending=loading_more)
 
 
 @bp.post("/language")
