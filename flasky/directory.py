@@ -44,7 +44,7 @@ class Page:
 
 def find(query="", role=None, cursor=None):
     """Return the page of users whose name contains query (case-folded) and who hold role, from cursor on."""
-    direction, position = _decode(cursor) if cursor else (AFTER, None)
+    direction, position = read_cursor(cursor) if cursor else (AFTER, None)
     matching = _matching(query, role)
     order = (User.last_seen.desc(), User.id.desc()) if direction == AFTER else (User.last_seen, User.id)
     statement = matching.order_by(*order).limit(PAGE_SIZE + 1)
@@ -107,7 +107,7 @@ def _encode(direction, row):
     return _serializer().dumps([direction, row.last_seen.isoformat(), row.id])
 
 
-def _decode(cursor):
+def read_cursor(cursor):
     """Read a cursor back into (direction, (last_seen, id)); raise InvalidCursor for one the app did not issue."""
     try:
         direction, last_seen, user_id = _serializer().loads(cursor)

@@ -33,11 +33,12 @@ def wants_fragment():
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
-def render(page, fragment=None, *, oob=(), status=200, headers=None, reswap=None, **context):
-    """Render the full page, or for an htmx swap the fragment plus out-of-band partials (and HX-Reswap)."""
+def render(page, fragment=None, *, oob=(), status=200, headers=None, reswap=None, push_url=None, **context):
+    """Render the full page, or for an htmx swap the fragment plus out-of-band partials (and HX-Reswap,
+    HX-Push-Url)."""
     if wants_fragment():
         body = render_template("fragment-response.html", fragment=fragment, oob_partials=oob, **context)
-        return make_response(body, status, headers or {}, reswap=reswap)
+        return make_response(body, status, headers or {}, reswap=reswap, push_url=push_url)
     return make_response(render_template(page, **context), status, headers or {})
 
 

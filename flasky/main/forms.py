@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from .. import directory
 from ..i18n import lazy_gettext as _l
 from ..models import USERNAME_MAX_LENGTH, Role
 from ..text import has_control_characters, normalise_name
@@ -89,6 +90,16 @@ def check_query(form, field):
         raise ValidationError(_l("A search cannot contain control characters or line breaks."))
 
 
+def check_cursor(form, field):
+    """Refuse a page cursor the app did not issue (edited, truncated or made up)."""
+    if field.data:
+        try:
+            directory.read_cursor(field.data)
+        except directory.InvalidCursor:
+            raise ValidationError(_l("That page link is not valid (edited or out of date). "
+                                     "Search again from the first page.")) from None
+
+
 class DirectoryForm(FlaskForm):
     """Search the visitors directory (a GET form: no CSRF token, nothing changes)."""
 
@@ -101,7 +112,7 @@ class DirectoryForm(FlaskForm):
     role = SelectField(_l("Role"), choices=[SelectChoice("", _l("Any role"))] + [
         SelectChoice(name, ROLE_LABELS[name]) for name in Role.NAMES],
                        default="", validate_choice=True)
-    cursor = HiddenField()
+    cursor = HiddenField(validators=[check_cursor])
 
     def __init__(self):
         super().__init__(formdata=request.args)
@@ -109,7 +120,7 @@ class DirectoryForm(FlaskForm):
     @property
     def error_message(self):
         """Return the first validation message, for the page or fragment that reports it."""
-        for field in (self.q, self.role):
+        for field in (self.q, self.role, self.cursor):
             if field.errors:
                 return field.errors[0]
         return None

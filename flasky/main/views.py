@@ -81,22 +81,18 @@ def users():
     if not current_app.config["FLASKY_DIRECTORY"]:
         abort(404)
     form = DirectoryForm()
-    found, status = None, 200
-    if form.validate():
-        try:
-            found = directory.find(form.q.data, form.role.data or None, form.cursor.data or None)
-        except directory.InvalidCursor:
-            form.cursor.errors = [_("That page link is not valid (edited or out of date). Search again from the first page.")]
-            status = 400
-    else:
-        status = 400
+    valid = form.validate()
+    found = directory.find(form.q.data, form.role.data or None, form.cursor.data or None) if valid else None
     loading_more = htmx.target == "directory-more"
+    # A search pushes the address a bookmark needs, no more ("?q=ann", not "?q=ann&role="); loading more, none.
+    address = url_for(".users", q=form.q.data or None, role=form.role.data or None) if valid else None
     return hypermedia.render(
         "users.html",
         "partials/directory-more.html" if loading_more else "partials/directory-rows.html",
         oob=("partials/directory-rows.html",) if loading_more else ("partials/directory-count.html",
                                                                      "partials/directory-more.html"),
-        status=status, form=form, found=found, role_labels=ROLE_LABELS, appending=loading_more)
+        status=200 if valid else 400, push_url=False if loading_more else address, form=form, found=found, role_labels=ROLE_LABELS,
+        appending=loading_more)
 
 
 @bp.post("/language")
