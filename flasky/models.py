@@ -62,8 +62,9 @@ class User(db.Model):
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
-        # The directory's order, most recently seen first, walked by keyset pagination.
-        Index("ix_users_last_seen_id", "last_seen", "id"),
+        # The directory's order, most recently seen first, walked by keyset pagination; the key in it lets a search
+        # test each entry without reading the row (SQLite).
+        Index("ix_users_last_seen_id", "last_seen", "id", "search_key"),
         # PostgreSQL: trigram index serving LIKE '%...%' on the key (SQLite has the FTS5 table below instead).
         Index(TRIGRAM_INDEX, "search_key", postgresql_using="gin",
               postgresql_ops={"search_key": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),

@@ -58,7 +58,7 @@ def upgrade():
                            [{"user_id": row.id, "key": search_key(row.username)} for row in rows])
     with op.batch_alter_table("users") as batch_op:
         batch_op.alter_column("search_key", existing_type=sa.String(length=192), nullable=False)
-        batch_op.create_index("ix_users_last_seen_id", ["last_seen", "id"], unique=False)
+        batch_op.create_index("ix_users_last_seen_id", ["last_seen", "id", "search_key"], unique=False)
 
     if connection.dialect.name == "sqlite":
         for statement in SQLITE_SEARCH_DDL:
