@@ -4,6 +4,7 @@
     .venv/bin/python bench/run.py --duration 3 --only get_full,htmx_post_known
     .venv/bin/python bench/run.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
     .venv/bin/python bench/run.py --write docs/performance.md   # also record the table
+    .venv/bin/python bench/run.py --only directory_first_page,directory_search_hit_fragment --directory-names 20000
 
 Every server is started and stopped by this script (flasky.testing.Gunicorn); every load is bounded by --duration.
 Flasky runs as deployed, Flask-Limiter included (only the name form's limit is raised, see flasky_env). The wrk
@@ -24,13 +25,13 @@ import sys
 import tempfile
 import urllib.request
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from http.cookiejar import CookieJar
 from pathlib import Path
 
 from bs4 import BeautifulSoup
 
-from flasky.testing import Gunicorn, free_port, migrate
+from flasky.testing import BIN, Gunicorn, free_port, migrate
 
 PROJECT = Path(__file__).resolve().parent.parent
 POST_SCRIPT = PROJECT / "bench" / "post.lua"
@@ -157,8 +158,12 @@ def flasky_env(database_url, **extra):
 
 
 MAIL_SCENARIOS = ["htmx_post_new_mail_off", "htmx_post_new_outbox_only", "htmx_post_new_slow_smtp"]
+# The visitors directory over --directory-names fake names: the first page, a page past 90% of the rows, a
+# 3-character search that hits and one that hits nothing; each as a full page and as the htmx fragment.
+DIRECTORY_PLANS = {"first": "/users", "deep": None, "search_hit": "/users?q=son", "search_miss": "/users?q=zqx"}
+DIRECTORY_SCENARIOS = [f"directory_{plan}_{form}" for plan in DIRECTORY_PLANS for form in ("page", "fragment")]
 SCENARIOS = ["get_full", "get_boosted", "htmx_post_known", "htmx_post_new", "nojs_post_redirect_get", "user_page",
-             "not_found", *MAIL_SCENARIOS]
+             "not_found", *MAIL_SCENARIOS, *DIRECTORY_SCENARIOS]
 
 
 def flasky_scenarios(base, wanted, args):
@@ -202,6 +207,48 @@ def mail_latency_scenarios(database_dir, args, wanted):
             yield parse_wrk(name, run_wrk(base + "/", args, headers=post_headers(cookie), post=(token, "new")))
 
 
+def seed(env, count):
+    """Add count fake names to the database of these settings with `flask users seed` (reproducibly)."""
+    result = subprocess.run([str(BIN / "flask"), "--app", "flasky", "users", "seed", str(count), "--seed", "1"],
+                            env={**os.environ, **env}, cwd=PROJECT, capture_output=True, text=True, timeout=1800)
+    if result.returncode:
+        raise RuntimeError(f"flask users seed exited with {result.returncode}:\n{result.stdout}{result.stderr}")
+    return result.stdout.strip().splitlines()[-1]
+
+
+def deep_cursor(env, share=0.9):
+    """Sign, as the app does, the cursor of the page that starts past `share` of the directory's rows."""
+    from itsdangerous import URLSafeSerializer
+    from sqlalchemy import create_engine, text
+
+    from flasky.directory import AFTER, CURSOR_SALT
+
+    engine = create_engine(env["DATABASE_URL"])
+    with engine.connect() as connection:
+        total = connection.execute(text("SELECT count(*) FROM users")).scalar_one()
+        row = connection.execute(text("SELECT id, last_seen FROM users ORDER BY last_seen DESC, id DESC "
+                                      "LIMIT 1 OFFSET :skip"), {"skip": int(total * share)}).one()
+    engine.dispose()
+    last_seen = row.last_seen if not isinstance(row.last_seen, str) else datetime.fromisoformat(row.last_seen)
+    return URLSafeSerializer(env["SECRET_KEY"], salt=CURSOR_SALT).dumps([AFTER, last_seen.isoformat(), row.id])
+
+
+def directory_scenarios(database_url, args, wanted):
+    """Seed --directory-names names, then run the directory scenarios against one server."""
+    if not wanted & set(DIRECTORY_SCENARIOS):
+        return
+    server = Gunicorn(env=flasky_env(database_url), workers=args.workers, cwd=PROJECT)
+    migrate(server.env)
+    print(seed(server.env, args.directory_names), file=sys.stderr)
+    plans = {**DIRECTORY_PLANS, "deep": f"/users?cursor={deep_cursor(server.env)}"}
+    with server:
+        for plan, path in plans.items():
+            for form, headers in (("page", {}), ("fragment", {"HX-Request": "true", "HX-Target": "directory-rows"})):
+                name = f"directory_{plan}_{form}"
+                if name in wanted:
+                    yield parse_wrk(name, run_wrk(server.url(path), args, headers=headers))
+
+
 def table(results):
     """Format the results as a Markdown table."""
     lines = [
@@ -238,6 +285,9 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--database-url", help="benchmark on this database instead of a fresh SQLite file")
+    parser.add_argument("--directory-names", type=int, default=100_000,
+                        help="fake names seeded for the directory scenarios (the issue: 100,000 on SQLite, "
+                             "1,000,000 on PostgreSQL)")
     parser.add_argument("--only", help="comma-separated scenarios: " + ", ".join(SCENARIOS))
     parser.add_argument("--write", type=Path, help="also write the results to this Markdown file")
     args = parser.parse_args()
@@ -259,6 +309,8 @@ def main():
         with server:
             results.extend(flasky_scenarios(server.base, wanted, args))
         results.extend(mail_latency_scenarios(tmp, args, wanted))
+        # A database of its own (on SQLite), so the name-form scenarios' rows do not count among the seeded ones.
+        results.extend(directory_scenarios(args.database_url or f"sqlite:///{tmp}/directory.sqlite", args, wanted))
     for result in results:
         result.ratio = result.requests_per_second / bare.requests_per_second
     report = table(results)
