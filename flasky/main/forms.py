@@ -112,7 +112,8 @@ class DirectoryForm(FlaskForm):
     role = SelectField(_l("Role"), choices=[SelectChoice("", _l("Any role"))] + [
         SelectChoice(name, ROLE_LABELS[name]) for name in Role.NAMES],
                        default="", validate_choice=True)
-    cursor = HiddenField(validators=[check_cursor])
+    # A label given, so WTForms asks no translation for one (Flask-WTF loads its catalog per request to do so).
+    cursor = HiddenField("cursor", validators=[check_cursor])
 
     def __init__(self):
         super().__init__(formdata=request.args)
