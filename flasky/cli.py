@@ -1,7 +1,8 @@
-"""Command-line additions: the shell context, `flask test`, `flask mail` and `flask translate`."""
+"""Command-line additions: the shell context, `flask test`, `flask mail`, `flask translate` and `flask users`."""
 
 import subprocess
 import sys
+import time
 from contextlib import chdir
 from pathlib import Path
 
@@ -13,9 +14,12 @@ from sqlalchemy import select, update
 from .extensions import db
 from .models import OutboxMessage, Role, User
 from .outbox import delivery
+from .seeding import CHINESE_SHARE, SeedingError, seed_users
+from .text import normalise_name
 
 mail_cli = AppGroup("mail", help="Inspect and deliver the outbox of admin mail.")
 translate_cli = AppGroup("translate", help="Keep the message catalogs in flasky/translations/ up to date (pybabel).")
+users_cli = AppGroup("users", help="Manage the stored users: their roles, and fake visitors for trying the directory.")
 
 # The source tree: babel.cfg and the catalogs live there (an installed wheel carries only the compiled catalogs).
 PROJECT = Path(__file__).resolve().parent.parent
@@ -98,10 +102,54 @@ def translate_compile():
     pybabel("compile", "-d", str(TRANSLATIONS), "--statistics")
 
 
+@users_cli.command("set-role")
+@click.argument("name")
+@click.argument("role")
+def users_set_role(name, role):
+    """Give a stored user one of the roles (User, Moderator, Administrator)."""
+    username = normalise_name(name)
+    if not username:
+        raise click.ClickException("Please give a user's name.")
+    roles = {stored.name: stored for stored in db.session.scalars(select(Role).order_by(Role.id))}
+    if role not in roles:
+        raise click.ClickException(f"There is no role {role!r}; the roles are {', '.join(roles)}.")
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"No user is named {username!r}.")
+    user.role = roles[role]
+    db.session.commit()
+    click.echo(f"{user.username} is now {role}.")
+
+
+# Unknown options stay arguments, so that `seed -1` reaches the range check instead of "No such option: -1".
+@users_cli.command("seed", context_settings={"ignore_unknown_options": True})
+@click.argument("count", metavar="N", type=int)
+@click.option("--seed", type=int, help="Seed the random choices, for a reproducible run.")
+@click.option("--chinese-share", type=float, default=CHINESE_SHARE, show_default="1/3",
+              help="The share of Chinese names, from 0 to 1.")
+def users_seed(count, seed, chinese_share):
+    """Add N new fake visitors, English and Chinese names, seen over the last two years."""
+    start = time.perf_counter()
+    step = max(count // 10, 1)
+    reported = [0]
+
+    def progress(inserted):
+        if inserted < count and inserted // step > reported[0] // step:
+            click.echo(f"{inserted} of {count} names added...")
+            reported[0] = inserted
+
+    try:
+        inserted = seed_users(count, seed=seed, chinese_share=chinese_share, progress=progress)
+    except SeedingError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Added {inserted} names in {time.perf_counter() - start:.1f} s.")
+
+
 def init_app(app):
     """Register the shell context and commands on the app."""
     app.cli.add_command(mail_cli)
     app.cli.add_command(translate_cli)
+    app.cli.add_command(users_cli)
 
     @app.shell_context_processor
     def shell_context():

@@ -3,14 +3,16 @@
 import os
 import subprocess
 import sys
+from datetime import datetime
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from flasky.extensions import db
 from flasky.models import TRIGRAM_INDEX, compared_by_migrations
+from flasky.text import search_key
 
 
 def test_migrations_create_exactly_the_models_schema(make_app, database_url):
@@ -42,3 +44,42 @@ def test_flask_db_upgrade_works_from_any_directory(make_app, tmp_path):
     app = make_app("development", SQLALCHEMY_DATABASE_URI=url)
     with app.app_context():
         assert {"roles", "users", "alembic_version"} <= set(inspect(db.engine).get_table_names())
+
+
+def test_upgrading_stored_users_backfills_search_keys_roles_and_the_search_index(make_app, database_url):
+    app = make_app(SQLALCHEMY_DATABASE_URI=database_url)
+    seen = datetime(2026, 1, 2, 3, 4, 5)
+    with app.app_context():
+        db.drop_all()
+        upgrade(revision="0002")
+        try:
+            with db.engine.begin() as connection:
+                connection.execute(text("INSERT INTO roles (name) VALUES ('Administrator')"))
+                connection.execute(
+                    text("INSERT INTO users (username, role_id, first_seen, last_seen) VALUES (:name, "
+                         "(SELECT id FROM roles WHERE name = :role), :seen, :seen)"),
+                    [{"name": "Ann", "role": "Administrator", "seen": seen},
+                     {"name": "ÅNGSTRÖM Lee", "role": "Administrator", "seen": seen},
+                     {"name": "张三丰", "role": None, "seen": seen},
+                     {"name": "nobody", "role": None, "seen": seen}])
+            upgrade()
+            with db.engine.connect() as connection:
+                users = connection.execute(text("SELECT users.id, username, search_key, roles.name AS role FROM users "
+                                                "JOIN roles ON roles.id = users.role_id ORDER BY users.id")).all()
+                roles = connection.execute(text("SELECT name FROM roles ORDER BY name")).scalars().all()
+                assert [(user.username, user.search_key, user.role) for user in users] == [
+                    ("Ann", "ann", "Administrator"), ("ÅNGSTRÖM Lee", "ångström lee", "Administrator"),
+                    ("张三丰", "张三丰", "User"), ("nobody", "nobody", "User")]
+                assert all(user.search_key == search_key(user.username) for user in users)
+                assert roles == ["Administrator", "Moderator", "User"]
+                ids = {user.username: user.id for user in users}
+                if db.engine.dialect.name == "sqlite":
+                    query = text("SELECT rowid FROM users_search WHERE users_search MATCH :match ORDER BY rowid")
+                    assert connection.execute(query, {"match": '"ngs"'}).scalars().all() == [ids["ÅNGSTRÖM Lee"]]
+                    assert connection.execute(query, {"match": '"张三丰"'}).scalars().all() == [ids["张三丰"]]
+                    assert connection.execute(query, {"match": '"nobody"'}).scalars().all() == [ids["nobody"]]
+                else:
+                    query = text("SELECT id FROM users WHERE search_key LIKE :pattern ORDER BY id")
+                    assert connection.execute(query, {"pattern": "%ngs%"}).scalars().all() == [ids["ÅNGSTRÖM Lee"]]
+        finally:
+            downgrade(revision="base")
