@@ -102,8 +102,8 @@ def test_axe_reports_violations_when_there_are_some(request, mode, axe, live_ser
 
 
 # What a keyboard user meets, in order, from the top of the page.
-TAB_ORDER = ["Skip to main content", "Flasky", "Home", "简体中文", "name", "Submit"]
-TAB_ORDER_GREETED = ["Skip to main content", "Flasky", "Home", "简体中文", "Bob", "name", "Submit"]
+TAB_ORDER = ["Skip to main content", "Flasky", "Home", "Visitors", "简体中文", "name", "Submit"]
+TAB_ORDER_GREETED = ["Skip to main content", "Flasky", "Home", "Visitors", "简体中文", "Bob", "name", "Submit"]
 
 # What has focus, and whether it shows: an opaque outline, or an opaque box-shadow with some blur or spread
 # (Bootstrap's focus rings), measured once any transition has finished.
@@ -162,11 +162,11 @@ def test_keyboard_reaches_every_control_with_visible_focus_and_enter_submits(
     expect(page.locator("#greeting-heading")).to_have_text("Hello, Bob!")
     assert usernames() == ["Alice", "Bob"]
 
-    visited = tab_through(page, TAB_ORDER_GREETED[:5])
+    visited = tab_through(page, TAB_ORDER_GREETED[:6])
     assert visited[-1]["label"] == "Bob"
     page.keyboard.press("Enter")
     expect(page.locator("#user-heading")).to_have_text("Hello, Bob!")
-    user_page_order = ["Skip to main content", "Flasky", "Home", "简体中文", "Back to the greeting"]
+    user_page_order = ["Skip to main content", "Flasky", "Home", "Visitors", "简体中文", "Back to the greeting"]
     visited = tab_through(page, user_page_order)
     assert [stop["label"] for stop in visited] == user_page_order
     assert [stop["label"] for stop in visited if not stop["visible"]] == [], "focus must be visible"
