@@ -145,10 +145,12 @@ STATES = {"list": reach_list, "results": reach_results, "empty": reach_empty, "e
 @pytest.mark.parametrize("locale", ["en-GB", pytest.param("zh-CN", marks=pytest.mark.browser_context_args(
     locale="zh-CN"))])
 @pytest.mark.parametrize("state", sorted(STATES))
-def test_every_directory_state_passes_axe(page, console_errors, axe, state, locale):
+def test_every_directory_state_passes_axe(page, console_errors, axe, screenshot, state, locale):
     console_errors.allow_status(400)
     STATES[state](page)
     if locale == "zh-CN":
         expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
         expect(page.locator("#directory-heading")).to_have_text("访客")
     axe(page, f"directory-{state}-{locale}")
+    language = "zh" if locale == "zh-CN" else "js"
+    screenshot(page, f"{language}-directory-{state}", docs=state == "results")
