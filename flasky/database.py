@@ -1,14 +1,24 @@
-"""Database engine tuning that SQLAlchemy leaves to the application, and what an unavailable database raises."""
+"""Database engine tuning that SQLAlchemy leaves to the application, what an unavailable database raises, and the
+INSERT that skips taken names on either database."""
 
 from functools import partial
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import InterfaceError, OperationalError, TimeoutError as PoolTimeoutError
 
 from .extensions import db
 
 # What "the database is unreachable, read-only or overloaded" looks like to SQLAlchemy: pages answer 503.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError)
+# INSERT ... ON CONFLICT DO NOTHING, spelled by each database's dialect: the unique index settles races.
+_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+UPSERT_DIALECTS = frozenset(_INSERTS)
+
+
+def insert_unless_taken(dialect_name, target, *unique_columns):
+    """Start an INSERT into target that skips rows whose unique columns are taken (SQLite or PostgreSQL)."""
+    return _INSERTS[dialect_name](target).on_conflict_do_nothing(index_elements=list(unique_columns))
 
 
 def _tune_sqlite(busy_timeout_ms, dbapi_connection, _connection_record):

@@ -4,16 +4,13 @@ from functools import cache
 
 from flask import current_app
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from .database import insert_unless_taken
 from .extensions import db
 from .i18n import force_language, gettext as _
 from .models import Role, User, utcnow
 from .outbox import queue_email
 from .text import search_key
-
-# INSERT ... ON CONFLICT DO NOTHING lets the unique index settle a race between two first submissions.
-_INSERT_IGNORING_CONFLICTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
 def find_user(name):
@@ -69,10 +66,9 @@ def _mark_seen_statement():
 def _insert_statement(dialect_name):
     """Insert a user row with the default role unless the name is taken (the unique index settles races)."""
     return (
-        _INSERT_IGNORING_CONFLICTS[dialect_name](User)
+        insert_unless_taken(dialect_name, User, User.username)
         .values(username=bindparam("name"), search_key=bindparam("key"), role_id=Role.id_of(Role.DEFAULT),
                 first_seen=bindparam("now"), last_seen=bindparam("now"))
-        .on_conflict_do_nothing(index_elements=[User.username])
         .returning(*_returned_columns())
     )
 

@@ -130,7 +130,8 @@ SQLITE_SEARCH_DDL = (
 def compared_by_migrations(obj, name, type_, reflected, compare_to):
     """Tell Alembic's comparison what the metadata describes alike on both databases: not SQLite's FTS5 tables
     (made by DDL) nor the PostgreSQL-only trigram index, which it would report missing on SQLite."""
-    return not ((type_ == "table" and name.startswith(SEARCH_TABLE_PREFIX)) or (type_ == "index" and name == TRIGRAM_INDEX))
+    search_table = type_ == "table" and name.startswith(SEARCH_TABLE_PREFIX)
+    return not (search_table or (type_ == "index" and name == TRIGRAM_INDEX))
 
 for statement in SQLITE_SEARCH_DDL:
     event.listen(User.__table__, "after_create", DDL(statement).execute_if(dialect="sqlite"))

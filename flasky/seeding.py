@@ -6,8 +6,8 @@ from datetime import timedelta
 from itertools import accumulate
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
+from .database import UPSERT_DIALECTS, insert_unless_taken
 from .extensions import db
 from .models import USERNAME_MAX_LENGTH, Role, User, utcnow
 from .text import normalise_name, search_key
@@ -22,7 +22,6 @@ ROLE_SHARES = ((Role.ADMINISTRATOR, 0.001), (Role.MODERATOR, 0.01))
 INITIAL_SHARE, MIDDLE_NAME_SHARE = 0.35, 0.15
 # Chinese given names: one character or two.
 ONE_CHARACTER_SHARE = 0.2
-INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 # A batch of candidates bringing fewer new names than this share means the lists are nearly used up.
 MIN_NEW_SHARE = 0.01
 
@@ -93,10 +92,10 @@ def seed_users(count, *, seed=None, chinese_share=CHINESE_SHARE, batch_size=BATC
     if not 0 <= chinese_share <= 1:
         raise SeedingError(f"The share of Chinese names must be between 0 and 1, not {chinese_share}.")
     engine = db.engine
-    if engine.dialect.name not in INSERTS:
+    if engine.dialect.name not in UPSERT_DIALECTS:
         raise SeedingError(f"Seeding supports SQLite and PostgreSQL, not {engine.dialect.name}.")
     # Names someone else stored meanwhile are skipped; the rowcount says what really went in.
-    statement = INSERTS[engine.dialect.name](User.__table__).on_conflict_do_nothing(index_elements=["username"])
+    statement = insert_unless_taken(engine.dialect.name, User.__table__, "username")
     with engine.connect() as connection:
         role_ids = dict(connection.execute(select(Role.name, Role.id)).all())
         taken = set(connection.scalars(select(User.username)))

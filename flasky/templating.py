@@ -1,4 +1,5 @@
-"""Template helpers: markup rendered once per language and URL prefix, Flask-Moment without inline styles, no-JS fallbacks."""
+"""Template helpers: markup rendered once per language and URL prefix, Flask-Moment without inline styles, no-JS
+fallbacks."""
 
 from functools import lru_cache
 
@@ -38,7 +39,8 @@ def time_ago(when, now=None):
 
 def utc_datetime(when):
     """Write a naive UTC time as text in the page's language (Babel's formatting), for readers without JavaScript."""
-    # TRANSLATORS: a Babel (CLDR) date pattern, e.g. "yyyy年M月d日 HH:mm"; keep HH:mm (a 24-hour clock), and add no seconds.
+    # TRANSLATORS: a Babel (CLDR) date pattern, e.g. "yyyy年M月d日 HH:mm"; keep HH:mm (a 24-hour clock), and add
+    # no seconds.
     pattern = gettext("dd MMMM yyyy, HH:mm")
     return gettext("%(time)s UTC", time=_formatted(when.replace(second=0, microsecond=0), pattern,
                                                    current_language().code))

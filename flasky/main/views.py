@@ -3,8 +3,7 @@
 from flask import abort, current_app, flash, redirect, request, session, url_for
 
 from .. import directory, greeting, hypermedia, i18n
-from ..extensions import htmx
-from ..extensions import moment
+from ..extensions import htmx, moment
 from ..i18n import gettext as _, lazy_gettext as _l
 from ..ratelimit import rate_limit
 from ..models import utcnow
@@ -87,10 +86,11 @@ def users():
         abort(404)
     form = DirectoryForm()
     valid = form.validate()
-    found = directory.find(form.q.data, form.role.data or None, form.cursor.data or None) if valid else None
+    query, role = form.q.data or None, form.role.data or None
+    found = directory.find(query, role, form.cursor.data or None) if valid else None
     loading_more = htmx.target == "directory-more"
     # A search pushes the address a bookmark needs, no more ("?q=ann", not "?q=ann&role="); loading more, none.
-    address = url_for(".users", q=form.q.data or None, role=form.role.data or None) if valid else None
+    address = url_for(".users", q=query, role=role) if valid else None
     return hypermedia.render(
         "users.html",
         "partials/directory-more.html" if loading_more else "partials/directory-rows.html",

@@ -21,7 +21,8 @@ def visitors(live_app, fresh_database):
     with live_app.app_context():
         roles = dict(db.session.execute(select(Role.name, Role.id)).all())
         db.session.execute(insert(User), [
-            {"username": name, "search_key": search_key(name), "role_id": roles["Moderator" if name == "Bob" else "User"],
+            {"username": name, "search_key": search_key(name),
+             "role_id": roles[Role.MODERATOR if name == "Bob" else Role.USER],
              "first_seen": start - timedelta(days=3), "last_seen": start - timedelta(minutes=number)}
             for number, name in enumerate(NAMES)])
         db.session.commit()
