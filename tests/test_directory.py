@@ -148,6 +148,10 @@ def test_next_links_visit_every_matching_name_exactly_once_and_previous_goes_bac
                       .soup.select_one("a[rel=next]")["href"])
     back = client.get(last.soup.select_one("#directory-more a[rel=prev]")["href"])
     assert listed(back) == names[20:40]
+    paging = [link.get_text() for link in back.soup.select("#directory-more a")]
+    assert paging == ["Previous names", "More names"]
+    assert back.soup.select_one("#directory-more")["aria-label"] == "More visitors"
+    assert back.soup.select_one("#directory-rows li span").get_text().startswith("Userfirst seen ")
     first = client.get(back.soup.select_one("a[rel=prev]")["href"])
     assert listed(first) == names[:20] and first.soup.select_one("a[rel=prev]") is None
 
@@ -264,3 +268,26 @@ def test_the_directory_can_be_turned_off(make_app, database_url):
     client = app.test_client()
     assert client.get("/users").status_code == 404
     assert client.get("/").soup.select_one('#navbar-links a[href="/users"]') is None
+
+
+def test_paging_counts_and_the_empty_directory_in_chinese(client, met, monkeypatch):
+    from tests.test_i18n import english_words
+
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
+    assert client.get("/users").text_of("directory-empty") == "还没有人来过这里。"
+    monkeypatch.setattr(directory, "COUNT_LIMIT", 5)
+    met([f"user{number:03d}" for number in range(25)])
+    first = client.get("/users")
+    assert first.text_of("directory-count") == "超过 5 个名字"
+    assert first.soup.select_one("#directory-more")["aria-label"] == "更多访客"
+    assert first.soup.select_one("#directory-more a[rel=next]").get_text() == "更多名字"
+    second = client.get(first.soup.select_one("a[rel=next]")["href"])
+    assert second.soup.select_one("#directory-more a[rel=prev]").get_text() == "上一页"
+    assert second.soup.select_one("#directory-rows li span").get_text().startswith("用户首次到访")
+    assert first.soup.select_one("#directory-search")["aria-label"] == "搜索访客"
+    assert first.text_of("directory-loading") == "正在搜索…"
+    assert first.soup.select_one('meta[name="description"]')["content"].startswith("Flasky 问候过的每一个人")
+    control = client.get("/users", query_string={"q": "a\x00"})
+    assert control.text_of("directory-error") == "搜索内容不能包含控制字符或换行符。"
+    for page in (first, second, control):
+        assert english_words(page.soup, names=("user",)) == set()

@@ -324,6 +324,9 @@ def test_a_chinese_visitor_meets_no_english_word_in_any_state(explode, client, g
     states["500 fragment"] = client.hx_get("/explode")
     states["400 language"] = client.post("/language", data={"lang": "xx"})
     states["csrf expired"] = client.submit(expired_token(client, monkeypatch), "#name-form", name="Ann")
+    states["directory"], states["directory search"] = client.get("/users"), client.hx_get("/users?q=an&role=User")
+    states["directory nobody"] = client.get("/users?q=Nobody")
+    states["directory 400"], states["directory bad cursor"] = client.get("/users?q=a%00"), client.get("/users?cursor=x")
     for state, response in states.items():
         assert english_words(response.soup, names=("Ann", "Bob", "Nobody", "xxxxxxxxxx", "evil")) == set(), state
     assert states["user page"].soup.select_one("#first-seen noscript").get_text().endswith("（UTC）")
