@@ -218,10 +218,9 @@ def seed(env, count):
 
 def deep_cursor(env, share=0.9):
     """Sign, as the app does, the cursor of the page that starts past `share` of the directory's rows."""
-    from itsdangerous import URLSafeSerializer
     from sqlalchemy import create_engine, text
 
-    from flasky.directory import AFTER, CURSOR_SALT
+    from flasky.directory import AFTER, sign_cursor
 
     engine = create_engine(env["DATABASE_URL"])
     with engine.connect() as connection:
@@ -230,7 +229,7 @@ def deep_cursor(env, share=0.9):
                                       "LIMIT 1 OFFSET :skip"), {"skip": int(total * share)}).one()
     engine.dispose()
     last_seen = row.last_seen if not isinstance(row.last_seen, str) else datetime.fromisoformat(row.last_seen)
-    return URLSafeSerializer(env["SECRET_KEY"], salt=CURSOR_SALT).dumps([AFTER, last_seen.isoformat(), row.id])
+    return sign_cursor(AFTER, last_seen, row.id, secret_key=env["SECRET_KEY"])
 
 
 def directory_scenarios(database_url, args, wanted):

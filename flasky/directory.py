@@ -8,11 +8,11 @@ rare one reads the whole index: ~27 ms at 100,000 names (docs/performance.md).
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, Signer
 from sqlalchemy import bindparam, column, func, select, table, text, tuple_
 
 from .extensions import db
@@ -25,6 +25,7 @@ COUNT_LIMIT = 1000
 TRIGRAM = 3
 CURSOR_SALT = "flasky.directory.cursor"
 AFTER, BEFORE = "a", "b"
+EPOCH, MICROSECOND = datetime(1970, 1, 1), timedelta(microseconds=1)  # cursors carry naive UTC times
 SEARCH_TABLE = table("users_search", column("rowid"))  # SQLite's FTS5 index of search keys (models.py)
 # The FTS5 trigram tokenizer (case-sensitive, on the folded key) matches a quoted phrase of three characters or more
 # as an exact substring; inside the quotes every character is literal but the quote, doubled (_parameters()).
@@ -145,22 +146,31 @@ def _matching(search, by_role):
     return statement
 
 
-def _serializer():
+def _signer(secret_key=None):
     """Sign cursors with the app's secret key, so that only cursors this app issued are followed."""
-    return URLSafeSerializer(current_app.secret_key, salt=CURSOR_SALT)
+    return Signer(secret_key or current_app.secret_key, salt=CURSOR_SALT)
 
 
 def _encode(direction, row):
     """Make the cursor of the page after (or before) a row."""
-    return _serializer().dumps([direction, row.last_seen.isoformat(), row.id])
+    return sign_cursor(direction, row.last_seen, row.id)
+
+
+def sign_cursor(direction, last_seen, user_id, secret_key=None):
+    """Sign a position as a cursor: "a.<last seen, µs since 1970>.<id>.<signature>".
+
+    Plain signed text rather than itsdangerous' serializer, which tries zlib on every token (~25 µs against ~4).
+    """
+    microseconds = (last_seen - EPOCH) // MICROSECOND
+    return _signer(secret_key).sign(f"{direction}.{microseconds}.{user_id}").decode("ascii")
 
 
 def read_cursor(cursor):
     """Read a cursor back into (direction, (last_seen, id)); raise InvalidCursor for one the app did not issue."""
     try:
-        direction, last_seen, user_id = _serializer().loads(cursor)
-        if direction not in (AFTER, BEFORE) or not isinstance(user_id, int):
+        direction, microseconds, user_id = _signer().unsign(cursor).decode("ascii").split(".")
+        if direction not in (AFTER, BEFORE):
             raise ValueError(direction)
-        return direction, (datetime.fromisoformat(last_seen), user_id)
-    except (BadSignature, ValueError, TypeError) as error:
+        return direction, (EPOCH + int(microseconds) * MICROSECOND, int(user_id))
+    except (BadSignature, ValueError, TypeError, OverflowError, UnicodeError) as error:
         raise InvalidCursor(cursor) from error

@@ -160,17 +160,22 @@ def return_path():
     return f"{path}?{query}" if query else path
 
 
-def gettext(string, **variables):
-    """Translate for Python code, as Flask-Babel's gettext() does, through the catalog kept per language."""
-    found = current_voice()
-    text = found.translations.ugettext(string) if found else string
+def gettext(string, translations=None, **variables):
+    """Translate for Python code, as Flask-Babel's gettext() does, through the catalog kept per language (or the
+    translations given, when the caller already holds them)."""
+    if translations is None:
+        found = current_voice()
+        translations = found.translations if found else None
+    text = translations.ugettext(string) if translations else string
     return text % variables if variables else text
 
 
-def ngettext(singular, plural, num, **variables):
+def ngettext(singular, plural, num, translations=None, **variables):
     """Translate a count for Python code; %(num)d is the count."""
-    found = current_voice()
-    text = found.translations.ungettext(singular, plural, num) if found else (singular if num == 1 else plural)
+    if translations is None:
+        found = current_voice()
+        translations = found.translations if found else None
+    text = translations.ungettext(singular, plural, num) if translations else (singular if num == 1 else plural)
     return text % {"num": num, **variables}
 
 
@@ -213,7 +218,7 @@ def template_context():
     rendered under force_language() (the admin's mail) gets that language's catalog.
     """
     found = current_voice()
-    return {"language": found.language, **found.template_functions}
+    return {"language": found.language, "voice": found, **found.template_functions}
 
 
 def add_content_language(response):

@@ -4,13 +4,13 @@ fallbacks."""
 from functools import lru_cache
 
 from babel.dates import format_datetime
-from flask import current_app, render_template, request
+from flask import current_app, render_template, request, url_for
 from flask_moment import moment
 from jinja2 import pass_context
 from markupsafe import Markup
 
 from .assets import keep
-from .i18n import current_language, gettext, ngettext
+from .i18n import current_language, current_voice, gettext, ngettext
 from .models import utcnow
 
 # Flask-Moment hides each timestamp with an inline style, which our Content-Security-Policy refuses; the
@@ -19,22 +19,60 @@ INLINE_STYLE = ' style="display: none"'
 
 # The largest unit that fits, and its words; the Chinese ones are moment's zh-cn words ("3 分钟前").
 UNITS = (
-    (365 * 86400, lambda n: ngettext("%(num)d year ago", "%(num)d years ago", n)),
-    (30 * 86400, lambda n: ngettext("%(num)d month ago", "%(num)d months ago", n)),
-    (86400, lambda n: ngettext("%(num)d day ago", "%(num)d days ago", n)),
-    (3600, lambda n: ngettext("%(num)d hour ago", "%(num)d hours ago", n)),
-    (60, lambda n: ngettext("%(num)d minute ago", "%(num)d minutes ago", n)),
+    (365 * 86400, lambda n, t: ngettext("%(num)d year ago", "%(num)d years ago", n, t)),
+    (30 * 86400, lambda n, t: ngettext("%(num)d month ago", "%(num)d months ago", n, t)),
+    (86400, lambda n, t: ngettext("%(num)d day ago", "%(num)d days ago", n, t)),
+    (3600, lambda n, t: ngettext("%(num)d hour ago", "%(num)d hours ago", n, t)),
+    (60, lambda n, t: ngettext("%(num)d minute ago", "%(num)d minutes ago", n, t)),
 )
 RENDERED_ONCE = "flasky.rendered_once"
+USER_URL_CACHE_SIZE = 4096
 
 
-def time_ago(when, now=None):
+def time_ago(when, now=None, translations=None):
     """Describe roughly how long ago a naive UTC time was, in the page's language, as moment's fromNow() would."""
     seconds = max(0, int(((now or utcnow()) - when).total_seconds()))
     for size, words in UNITS:
         if seconds >= size:
-            return words(seconds // size)
-    return gettext("a few seconds ago")
+            return words(seconds // size, translations)
+    return gettext("a few seconds ago", translations)
+
+
+@pass_context
+def ago(context, when, now=None):
+    """Write time_ago() for a template, with the catalog the render already holds (a directory page asks 40 times);
+    pass the page's now to measure many times from one moment."""
+    found = context.get("voice") or current_voice()
+    return time_ago(when, now, found.translations if found else None)
+
+
+def fill(template, **markup):
+    """Put markup (already escaped, as {% set %} blocks are) into a translated Markup sentence with %(name)s slots:
+    Jinja's format filter would escape each value again through a helper object (~5 µs a row)."""
+    if not isinstance(template, Markup) or not all(isinstance(value, Markup) for value in markup.values()):
+        raise TypeError("fill() takes a Markup sentence and Markup values")
+    return Markup(str.__mod__(template, markup))
+
+
+def moment_timestamp(when):
+    """Write a naive UTC time as Flask-Moment's data-timestamp does ("2026-12-01T14:33:15Z"), at a tenth the cost
+    (digits, "-", ":", "T" and "Z": nothing to escape)."""
+    return Markup(when.isoformat(timespec="seconds") + "Z")
+
+
+def user_urls():
+    """Make the user_url filter: url_for('main.user', name=name), built once per name and URL prefix and kept (a
+    directory page's 20 links are the same names for every visitor, ~9 µs each to build)."""
+
+    @lru_cache(maxsize=USER_URL_CACHE_SIZE)
+    def build(script_root, name):  # script_root is only the key: url_for reads it from the request
+        return url_for("main.user", name=name)
+
+    def user_url(name):
+        """Return the URL of a visitor's page."""
+        return build(request.script_root, name)
+
+    return user_url
 
 
 def utc_datetime(when):
@@ -79,7 +117,11 @@ class StyleFreeMoment(moment):
 def init_app(app):
     """Register filters and globals on the app's Jinja environment, and the style-free moment (after Moment's)."""
     app.extensions[RENDERED_ONCE] = {}
-    app.add_template_filter(time_ago, "ago")
+    app.add_template_filter(ago)
+    app.add_template_filter(fill)
+    app.add_template_global(utcnow)
+    app.add_template_filter(moment_timestamp)
+    app.add_template_filter(user_urls(), "user_url")
     app.add_template_filter(utc_datetime)
     app.add_template_global(render_once)
     app.extensions["moment"] = StyleFreeMoment
