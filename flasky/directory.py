@@ -1,15 +1,18 @@
 """The visitors directory: names most recently seen first, substring search, role filter, keyset pages.
 
 A page costs two SQL statements whatever the table holds: a count of the matches bounded at COUNT_LIMIT + 1 ("more
-than 1,000"), then the page's rows (joined to their role). The count also picks the rows' plan on SQLite: a few
-matches are found through the FTS5 trigram table and sorted; many are met sooner by walking the (last_seen, id,
-search_key) index and testing each key. A search of one or two characters always walks (trigrams need three), so a
-rare one reads the whole index: ~27 ms at 100,000 names (docs/performance.md).
+than 1,000"), then the page's rows (joined to their role). The count also picks the rows' plan: a few matches are
+found through the substring index (SQLite's FTS5 trigram table, PostgreSQL's pg_trgm) and sorted; many are met
+sooner by walking the (last_seen, id, search_key) index and testing each key, which neither database would choose by
+itself (SQLite sorts every match; PostgreSQL, misjudging how common a substring is, sorted 17,443 matches in 44 ms
+at a million names). On SQLite a search of one or two characters always walks (trigrams need three), so a rare one
+reads the whole index: ~27 ms at 100,000 names (docs/performance.md).
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from time import monotonic
 
 from flask import current_app
 from itsdangerous import BadSignature, Signer
@@ -21,6 +24,9 @@ from .text import search_key
 
 PAGE_SIZE = 20
 COUNT_LIMIT = 1000
+# A search with more than COUNT_LIMIT matches stays that crowded (names are never deleted here), so the fact is kept
+# for a minute per (key, role): the costly counts are those of common substrings, and exact counts stay fresh.
+CROWDED_KEY, CROWDED_SECONDS, CROWDED_LIMIT = "flasky.directory.crowded", 60, 4096
 # SQLite's trigram index answers substrings of three characters or more; shorter ones are read off the key itself.
 TRIGRAM = 3
 CURSOR_SALT = "flasky.directory.cursor"
@@ -59,12 +65,13 @@ def find(query="", role=None, cursor=None):
     search = _search_kind(dialect, key)
     parameters = _parameters(key, role, position)
     connection = db.session.connection()
-    count = connection.execute(_count_statement(search, bool(role)), parameters).scalar_one()
+    count = _count(connection, dialect, search, key, role, parameters)
     # Few matches: let the substring index find them all, then sort. Many: walking the (last_seen, id) index and
-    # testing each key finds a page's worth within a few rows (SQLite would otherwise sort every match).
-    if search == FTS and count > COUNT_LIMIT:
+    # testing each key finds a page's worth within a few rows.
+    if search in (FTS, LIKE) and count > COUNT_LIMIT:
         search = SCAN
-    rows = connection.execute(_rows_statement(search, bool(role), direction, position is not None), parameters).all()
+    rows = connection.execute(_rows_statement(dialect, search, bool(role), direction, position is not None),
+                              parameters).all()
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     if direction == BEFORE:
@@ -77,6 +84,24 @@ def find(query="", role=None, cursor=None):
         next_cursor=_encode(AFTER, rows[-1]) if has_next and rows else None,
         previous_cursor=_encode(BEFORE, rows[0]) if has_previous else None,
     )
+
+
+def _count(connection, dialect, search, key, role, parameters):
+    """Count the matches up to COUNT_LIMIT + 1, or remember that a search had more a moment ago (no statement).
+
+    pg_trgm reads a common trigram's whole posting list before any LIMIT applies (~3-6 ms for "son" at a million
+    names), and SQLite's FTS5 count of 1,001 matches costs ~0.2 ms: the bound is kept instead.
+    """
+    crowded = current_app.extensions.setdefault(CROWDED_KEY, {})
+    now = monotonic()
+    if crowded.get((key, role), 0) > now:
+        return COUNT_LIMIT + 1
+    count = connection.execute(_count_statement(dialect, search, bool(role)), parameters).scalar_one()
+    if count > COUNT_LIMIT:
+        if len(crowded) >= CROWDED_LIMIT:
+            crowded.clear()
+        crowded[(key, role)] = now + CROWDED_SECONDS
+    return count
 
 
 # How a search is served: not at all (no query), pg_trgm's LIKE, SQLite's FTS5 table, or a test of each key.
@@ -105,20 +130,20 @@ def _parameters(key, role, position):
 # Statements are built once per shape and run with fresh parameters: building one costs about as much as SQLite
 # running it (~0.5 ms a page otherwise, in SQLAlchemy's coercions).
 @cache
-def _count_statement(search, by_role):
+def _count_statement(dialect, search, by_role):
     """Count the matches up to COUNT_LIMIT + 1: on SQLite's search index alone when no role is asked (~10x cheaper
     than joining each match to its user)."""
     if search == FTS and not by_role:
         matching = select(SEARCH_TABLE.c.rowid).where(PHRASE_MATCH)
     else:
-        matching = _matching(search, by_role)
+        matching = _matching(dialect, search, by_role)
     return select(func.count()).select_from(matching.limit(bindparam("count_limit")).subquery())
 
 
 @cache
-def _rows_statement(search, by_role, direction, from_position):
+def _rows_statement(dialect, search, by_role, direction, from_position):
     """Select a page of matches (one more, to tell whether another page follows) in the directory's order."""
-    statement = _matching(search, by_role)
+    statement = _matching(dialect, search, by_role)
     keys = tuple_(User.last_seen, User.id)
     # Typed, so that SQLite compares the stored text form of the time, as SQLAlchemy writes it.
     position = tuple_(bindparam("last_seen", type_=User.last_seen.type), bindparam("user_id", type_=User.id.type))
@@ -130,7 +155,7 @@ def _rows_statement(search, by_role, direction, from_position):
     return statement.limit(PAGE_SIZE + 1)
 
 
-def _matching(search, by_role):
+def _matching(dialect, search, by_role):
     """Select the matching users' columns and role name (a LEFT JOIN, so the rows need no query per role)."""
     statement = select(User.id, User.username, User.first_seen, User.last_seen, Role.name.label("role")).outerjoin(
         Role, User.role_id == Role.id)
@@ -139,8 +164,9 @@ def _matching(search, by_role):
     if search == LIKE:
         # pg_trgm's GIN index serves LIKE '%...%'; %, _ and \ are escaped, so they match themselves.
         return statement.where(User.search_key.like(bindparam("pattern"), escape="\\"))
-    if search == SCAN:
-        return statement.where(func.instr(User.search_key, bindparam("key")) > 0)
+    if search == SCAN:  # a test no index serves, so the database walks the directory's order
+        position = func.strpos if dialect == "postgresql" else func.instr
+        return statement.where(position(User.search_key, bindparam("key")) > 0)
     if search == FTS:
         return statement.join(SEARCH_TABLE, SEARCH_TABLE.c.rowid == User.id).where(PHRASE_MATCH)
     return statement

@@ -5,7 +5,7 @@ import string
 from datetime import timedelta
 from itertools import accumulate
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from .database import UPSERT_DIALECTS, insert_unless_taken
 from .extensions import db
@@ -129,6 +129,10 @@ def seed_users(count, *, seed=None, chinese_share=CHINESE_SHARE, batch_size=BATC
         inserted += added
         if progress:
             progress(inserted)
+    with engine.begin() as connection:
+        # Fresh statistics for the planners: right after a bulk load PostgreSQL guessed 100 matches for a substring
+        # that had 17,443.
+        connection.execute(text("ANALYZE users"))
     return inserted
 
 

@@ -80,6 +80,43 @@ def test_search_is_a_case_folded_substring_match_where_wildcards_match_themselve
     assert fragment.soup.select_one("#directory-count")["hx-swap-oob"] == "true"
 
 
+@pytest.mark.parametrize("query, expected", [
+    ("", NAMES), ("ÅNGSTRÖM", ["Zoë Ångström"]), ("张", ["张三丰"]), ("ann", ["Ann", "Anna"]), ("%", ["50%_off\\x"]),
+    ("_", ["50%_off\\x"]), ("\\", ["50%_off\\x"]), ("a%", []), ("STRASSE", ["Straße"]), ('"', []),
+])
+def test_a_crowded_search_walks_the_directory_order_and_finds_the_same_names(client, met, monkeypatch, query,
+                                                                              expected):
+    monkeypatch.setattr(directory, "COUNT_LIMIT", 0)  # every match "more than the bound": the walk, not the index
+    met(NAMES)
+    assert listed(client.get("/users", query_string={"q": query})) == expected
+
+
+def test_a_crowded_search_is_counted_once_a_minute_and_exact_counts_every_time(app, client, met, monkeypatch):
+    monkeypatch.setattr(directory, "COUNT_LIMIT", 2)
+    clock = [1000.0]
+    monkeypatch.setattr(directory, "monotonic", lambda: clock[0])
+    met(["Ann", "Anna", "Annabel", "Bob"])
+    seen = []
+    with app.app_context():
+        engine = db.engine
+    record = lambda *args: seen.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        def count_of(query):
+            seen.clear()
+            return client.get("/users", query_string={"q": query}).text_of("directory-count"), len(seen)
+
+        assert count_of("ann") == ("More than 2 names", 2)
+        assert count_of("ann") == ("More than 2 names", 1), "the bound is remembered: the rows only"
+        assert count_of("bob") == ("1 name", 2)
+        met(["Bobby"])
+        assert count_of("bob") == ("2 names", 2), "an exact count is never kept"
+        clock[0] += directory.CROWDED_SECONDS
+        assert count_of("ann") == ("More than 2 names", 2), "counted again after a minute"
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
 def test_a_search_that_finds_nobody_says_so_and_escapes_the_query(client, met):
     met(NAMES)
     page = client.get("/users", query_string={"q": "<b>x</b>"})
