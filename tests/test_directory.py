@@ -32,6 +32,18 @@ def met(app):
     return met
 
 
+@pytest.fixture
+def statements(app):
+    """Record the SQL statements the app's engine runs, for a test's budgets."""
+    seen = []
+    with app.app_context():
+        engine = db.engine
+    record = lambda *args: seen.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(engine, "before_cursor_execute", record)
+
+
 def listed(page):
     """Return the names a directory page or fragment lists, in order."""
     return [link.get_text() for link in page.soup.select("#directory-rows li a")]
@@ -91,30 +103,24 @@ def test_a_crowded_search_walks_the_directory_order_and_finds_the_same_names(cli
     assert listed(client.get("/users", query_string={"q": query})) == expected
 
 
-def test_a_crowded_search_is_counted_once_a_minute_and_exact_counts_every_time(app, client, met, monkeypatch):
+def test_a_crowded_search_is_counted_once_a_minute_and_exact_counts_every_time(client, met, statements,
+                                                                               monkeypatch):
     monkeypatch.setattr(directory, "COUNT_LIMIT", 2)
     clock = [1000.0]
     monkeypatch.setattr(directory, "monotonic", lambda: clock[0])
     met(["Ann", "Anna", "Annabel", "Bob"])
-    seen = []
-    with app.app_context():
-        engine = db.engine
-    record = lambda *args: seen.append(args[2])  # noqa: E731
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        def count_of(query):
-            seen.clear()
-            return client.get("/users", query_string={"q": query}).text_of("directory-count"), len(seen)
 
-        assert count_of("ann") == ("More than 2 names", 2)
-        assert count_of("ann") == ("More than 2 names", 1), "the bound is remembered: the rows only"
-        assert count_of("bob") == ("1 name", 2)
-        met(["Bobby"])
-        assert count_of("bob") == ("2 names", 2), "an exact count is never kept"
-        clock[0] += directory.CROWDED_SECONDS
-        assert count_of("ann") == ("More than 2 names", 2), "counted again after a minute"
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    def count_of(query):
+        statements.clear()
+        return client.get("/users", query_string={"q": query}).text_of("directory-count"), len(statements)
+
+    assert count_of("ann") == ("More than 2 names", 2)
+    assert count_of("ann") == ("More than 2 names", 1), "the bound is remembered: the rows only"
+    assert count_of("bob") == ("1 name", 2)
+    met(["Bobby"])
+    assert count_of("bob") == ("2 names", 2), "an exact count is never kept"
+    clock[0] += directory.CROWDED_SECONDS
+    assert count_of("ann") == ("More than 2 names", 2), "counted again after a minute"
 
 
 def test_a_search_that_finds_nobody_says_so_and_escapes_the_query(client, met):
@@ -246,21 +252,13 @@ def test_a_cursor_signed_with_another_key_is_refused(app, make_app, database_url
     assert app.test_client().get("/users", query_string={"cursor": forged}).status_code == 400
 
 
-def test_a_page_costs_two_statements_whatever_it_shows(app, client, met):
+def test_a_page_costs_two_statements_whatever_it_shows(client, met, statements):
     met(NAMES + [f"user{number:03d}" for number in range(30)], roles={"Bob": Role.MODERATOR})
-    seen = []
-    with app.app_context():
-        engine = db.engine
-    record = lambda *args: seen.append(args[2])  # noqa: E731
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        for url in ("/users", "/users?q=user", "/users?q=张&role=User", "/users?q=zz"):
-            for get in (client.get, client.hx_get):
-                seen.clear()
-                assert get(url).status_code == 200
-                assert len(seen) <= 2, seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    for url in ("/users", "/users?q=user", "/users?q=张&role=User", "/users?q=zz"):
+        for get in (client.get, client.hx_get):
+            statements.clear()
+            assert get(url).status_code == 200
+            assert len(statements) <= 2, statements
 
 
 def test_the_count_is_bounded(app, client, met, monkeypatch):
