@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
-from . import assets, cli, database, hypermedia, i18n, outbox, ratelimit, security, templating
+from . import assets, cli, database, hypermedia, i18n, live, outbox, ratelimit, security, templating
 from .config import config
 from .sessions import SessionInterface
 from .extensions import babel, db, htmx, mail, migrate, moment
@@ -52,6 +52,7 @@ def create_app(config_name=None, **overrides):
     assets.init_app(app)
     templating.init_app(app)
     security.init_app(app)
+    live.init_app(app)  # the feed's hub and panel cache; its tailer thread starts with the first stream
 
     from .health import bp as health_blueprint
     from .main import bp as main_blueprint

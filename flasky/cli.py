@@ -1,4 +1,5 @@
-"""Command-line additions: the shell context, `flask test`, `flask mail`, `flask translate` and `flask users`."""
+"""Command-line additions: the shell context, `flask test`, `flask mail`, `flask translate`, `flask users` and
+`flask live`."""
 
 import subprocess
 import sys
@@ -8,9 +9,11 @@ from pathlib import Path
 
 import click
 from babel.messages.frontend import CommandLineInterface
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select, update
 
+from . import live
 from .extensions import db
 from .models import OutboxMessage, Role, User
 from .outbox import delivery
@@ -19,6 +22,7 @@ from .text import normalise_name
 
 mail_cli = AppGroup("mail", help="Inspect and deliver the outbox of admin mail.")
 translate_cli = AppGroup("translate", help="Keep the message catalogs in flasky/translations/ up to date (pybabel).")
+live_cli = AppGroup("live", help="Look after the greeting events behind the live \"Recently greeted\" panel.")
 users_cli = AppGroup("users", help="Manage the stored users: their roles, and fake visitors for trying the directory.")
 
 # The source tree: babel.cfg and the catalogs live there (an installed wheel carries only the compiled catalogs).
@@ -102,6 +106,17 @@ def translate_compile():
     pybabel("compile", "-d", str(TRANSLATIONS), "--statistics")
 
 
+@live_cli.command("prune")
+@click.option("--keep", type=click.IntRange(min=0), help="How many of the newest events to keep.  [default: "
+              "FLASKY_LIVE_KEEP_EVENTS, 1000]")
+@click.option("--days", type=click.FloatRange(min=0), help="Also delete events older than this many days.")
+def live_prune(keep, days):
+    """Delete greeting events beyond the newest N (and, with --days, older ones); the panel shows the last 10."""
+    keep = current_app.config["FLASKY_LIVE_KEEP_EVENTS"] if keep is None else keep
+    deleted = live.prune(keep, days)
+    click.echo(f"Deleted {deleted} greeting event(s).")
+
+
 @users_cli.command("set-role")
 @click.argument("name")
 @click.argument("role")
@@ -149,6 +164,7 @@ def init_app(app):
     """Register the shell context and commands on the app."""
     app.cli.add_command(mail_cli)
     app.cli.add_command(translate_cli)
+    app.cli.add_command(live_cli)
     app.cli.add_command(users_cli)
 
     @app.shell_context_processor

@@ -7,6 +7,10 @@ from .i18n import LANGUAGES
 # Keys that must never protect a production deployment: empty, our development default, the book's example.
 INSECURE_SECRET_KEYS = frozenset({"", "dev", "secret", "changeme", "hard to guess string", "flasky-dev-key"})
 MIN_SECRET_KEY_LENGTH = 32
+# The live panel's settings and the least each may be (seconds must be more than nothing; it shows 10 greetings).
+LIVE_MINIMUMS = {"FLASKY_LIVE_STREAMS": 0, "FLASKY_LIVE_STREAM_SECONDS": 0.01, "FLASKY_LIVE_HEARTBEAT_SECONDS": 0.01,
+                 "FLASKY_LIVE_POLL_SECONDS": 1, "FLASKY_LIVE_TAIL_SECONDS": 0.01, "FLASKY_LIVE_KEEP_EVENTS": 10,
+                 "FLASKY_LIVE_MAX_EVENTS": 0}
 
 
 def env_str(name, default=None):
@@ -118,12 +122,29 @@ class Config:
         self.FLASKY_MAIL_DIGEST_LIMIT = env_int("FLASKY_MAIL_DIGEST_LIMIT", 5)
         self.FLASKY_MAIL_DIGEST_WINDOW = env_float("FLASKY_MAIL_DIGEST_WINDOW", 600.0)
         self.CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
+        # The home page's live "Recently greeted" panel and its event stream (off: no panel, the routes 404).
+        self.FLASKY_LIVE_FEED = env_bool("FLASKY_LIVE_FEED", True)
+        # Open streams per process; past it a stream answers 503 and the page polls. Each holds a server thread.
+        self.FLASKY_LIVE_STREAMS = env_int("FLASKY_LIVE_STREAMS", 100)
+        self.FLASKY_LIVE_STREAM_SECONDS = env_float("FLASKY_LIVE_STREAM_SECONDS", 300.0)
+        self.FLASKY_LIVE_HEARTBEAT_SECONDS = env_float("FLASKY_LIVE_HEARTBEAT_SECONDS", 15.0)
+        # How often a page whose stream was refused (or an old browser) asks for the panel instead.
+        self.FLASKY_LIVE_POLL_SECONDS = env_int("FLASKY_LIVE_POLL_SECONDS", 12)
+        # How often each process looks for new greeting events (one query per process, whatever its streams).
+        self.FLASKY_LIVE_TAIL_SECONDS = env_float("FLASKY_LIVE_TAIL_SECONDS", 0.5)
+        # Greeting events kept (every 100th greeting drops older ones; `flask live prune` does it on demand).
+        self.FLASKY_LIVE_KEEP_EVENTS = env_int("FLASKY_LIVE_KEEP_EVENTS", 1000)
+        # Tests only: end a stream after this many events (0: no limit).
+        self.FLASKY_LIVE_MAX_EVENTS = env_int("FLASKY_LIVE_MAX_EVENTS", 0)
 
     def check(self, config):
         """Refuse settings the app cannot work with: a mail language it has no catalog for."""
         if config.get("FLASKY_ADMIN_LOCALE") not in LANGUAGES:
             choices = ", ".join(LANGUAGES)
             raise ValueError(f"FLASKY_ADMIN_LOCALE must be one of {choices}, not {config.get('FLASKY_ADMIN_LOCALE')!r}")
+        for name, lowest in LIVE_MINIMUMS.items():
+            if not config.get(name, lowest) >= lowest:
+                raise ValueError(f"{name} must be at least {lowest}, not {config.get(name)!r}")
 
 
 class DevelopmentConfig(Config):

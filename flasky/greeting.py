@@ -7,6 +7,7 @@ from sqlalchemy import bindparam, select, update
 
 from .database import insert_unless_taken
 from .extensions import db
+from .live import record_greeting
 from .i18n import force_language, gettext as _
 from .models import Role, User, utcnow
 from .outbox import queue_email
@@ -19,7 +20,8 @@ def find_user(name):
 
 
 def remember(name):
-    """Store a new name (and the admin's note about it) or mark a known one seen, in one transaction.
+    """Store a new name (and the admin's note about it) or mark a known one seen, with the greeting's event for the
+    live panel, in one transaction.
 
     Return (the user's row: id, username, first_seen, last_seen; whether the name is new).
     """
@@ -37,6 +39,7 @@ def remember(name):
             notify_admin(name)
         else:  # another request stored it between our UPDATE and INSERT
             user = connection.execute(_mark_seen_statement(), {"name": name, "now": now}).first()
+    record_greeting(connection, user.id, is_new, now)
     db.session.commit()
     return user, is_new
 

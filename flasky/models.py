@@ -1,4 +1,4 @@
-"""Database models: roles and the users whose names the app remembers."""
+"""Database models: roles, the users whose names the app remembers, their greetings, and the mail outbox."""
 
 from datetime import datetime, timezone
 
@@ -72,6 +72,22 @@ class User(db.Model):
 
     def __repr__(self):
         return f"<User {self.username!r}>"
+
+
+class GreetingEvent(db.Model):
+    """One greeting of a stored user, written in the greeting's transaction: what the live panel lists and streams."""
+
+    __tablename__ = "greeting_events"
+    # Ids are never reused (SQLite would reuse a deleted maximum without AUTOINCREMENT): an SSE id stays unique.
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    is_new: Mapped[bool]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self):
+        return f"<GreetingEvent {self.id} user {self.user_id}{' new' if self.is_new else ''}>"
 
 
 class OutboxMessage(db.Model):

@@ -5,6 +5,7 @@ from datetime import datetime
 from urllib.parse import quote
 
 import pytest
+from bs4 import BeautifulSoup
 
 from flasky.i18n import best_language
 
@@ -34,6 +35,11 @@ TEXT = {
         "ago": "a few seconds ago",
         "utc": "02 January 2020, 03:04 UTC",
         "unreachable": "The server could not be reached. Please check your connection and try again.",
+        "recently": "Recently greeted",
+        "active": "1 visitor active in the last 5 minutes.",
+        "badge_new": "new",
+        "badge_returning": "returning",
+        "nobody_greeted": "Nobody has been greeted yet. Tell us your name and you will be the first!",
     },
     "zh": {
         "tag": "zh-CN",
@@ -59,6 +65,11 @@ TEXT = {
         "ago": "几秒前",
         "utc": "2020年1月2日 03:04（UTC）",
         "unreachable": "无法连接服务器。请检查网络连接后重试。",
+        "recently": "最近的问候",
+        "active": "最近 5 分钟内有 1 位访客。",
+        "badge_new": "新朋友",
+        "badge_returning": "再次来访",
+        "nobody_greeted": "还没有人打过招呼。告诉我们你的名字，你就是第一个！",
     },
 }
 
@@ -237,6 +248,22 @@ def test_the_user_page_and_its_fragment(greet, client, language):
     assert link == "/user/" + quote("张三")
 
 
+def test_the_live_panel_its_poll_fragment_and_the_recent_page(greet, client, language):
+    assert client.get("/").text_of("recent-greetings-empty") == language["nobody_greeted"]
+    greet("张三")
+    greet("张三")
+    page, fragment, recent = client.get("/"), client.hx_get("/greetings/recent"), client.get("/greetings/recent")
+    assert page.text_of("live-greetings-heading") == language["recently"]
+    assert recent.text_of("recent-heading") == language["recently"]
+    assert recent.soup.title.get_text() == f"{language['recently']} – Flasky"
+    for answer in (page, fragment, recent):
+        assert answer.headers["Content-Language"] == language["tag"]
+        assert answer.text_of("active-visitors") == language["active"]
+        badges = [badge.get_text() for badge in answer.soup.select("#recent-greetings .badge")]
+        assert badges == [language["badge_returning"], language["badge_new"]]
+        assert answer.soup.select_one("#recent-greetings noscript").get_text() == language["ago"]
+
+
 @pytest.fixture
 def explode(errors_reach_handlers, app):
     """A route that fails with an unhandled exception (a 500), added before any request."""
@@ -326,9 +353,17 @@ def test_a_chinese_visitor_meets_no_english_word_in_any_state(explode, client, g
     states["csrf expired"] = client.submit(expired_token(client, monkeypatch), "#name-form", name="Ann")
     states["directory"], states["directory search"] = client.get("/users"), client.hx_get("/users?q=an&role=User")
     states["directory nobody"] = client.get("/users?q=Nobody")
+    states["recent page"], states["recent fragment"] = client.get("/greetings/recent"), client.hx_get("/greetings/recent")
+    client.application.config.update(FLASKY_LIVE_MAX_EVENTS=1, FLASKY_LIVE_TAIL_SECONDS=0.02)  # one event, then it ends
+    stream = client.get("/greetings/stream").get_data(as_text=True)
+    data = "\n".join(line[len("data: "):] for line in stream.splitlines() if line.startswith("data: "))
+    states["stream event"] = BeautifulSoup(data, "html.parser")
+    assert "最近 5 分钟内" in data
     states["directory 400"], states["directory bad cursor"] = client.get("/users?q=a%00"), client.get("/users?cursor=x")
     for state, response in states.items():
-        assert english_words(response.soup, names=("Ann", "Bob", "Nobody", "xxxxxxxxxx", "evil")) == set(), state
+        soup = response if isinstance(response, BeautifulSoup) else response.soup
+        assert english_words(soup, names=("Ann", "Bob", "Nobody", "xxxxxxxxxx", "evil")) == set(), state
+    assert states["first visit"].soup.select_one("#live-greetings") is not None
     assert states["user page"].soup.select_one("#first-seen noscript").get_text().endswith("（UTC）")
 
 

@@ -2,7 +2,7 @@
 
 from flask import abort, current_app, flash, redirect, request, session, url_for
 
-from .. import directory, greeting, hypermedia, i18n
+from .. import directory, greeting, hypermedia, i18n, live
 from ..extensions import htmx, moment
 from ..i18n import gettext as _, lazy_gettext as _l
 from ..ratelimit import rate_limit
@@ -25,6 +25,8 @@ def render_index(form, *, oob=(), status=200, fragment="partials/name-form.html"
         name=session.get("name"),
         known=session.get("known", False),
         current_time=utcnow(),
+        # The live panel, in full pages only: no swap of the name form ever replaces it.
+        live=live.panel() if current_app.config["FLASKY_LIVE_FEED"] and not hypermedia.wants_fragment() else None,
         **context,
     )
 
@@ -52,6 +54,22 @@ def greet():
     if not hypermedia.wants_fragment():
         return redirect(url_for(".index"), 303)
     return render_index(form.cleared(), oob=("partials/greeting.html", "partials/flashes.html"), greeted=True)
+
+
+@bp.get("/greetings/recent")
+def recent_greetings():
+    """Show the last greetings and who was active: the panel for a page that polls (htmx), else a page of its own."""
+    if not current_app.config["FLASKY_LIVE_FEED"]:
+        abort(404)
+    return hypermedia.render("greetings.html", "partials/recent-greetings.html", recent=live.recent())
+
+
+@bp.get("/greetings/stream")
+def greetings_stream():
+    """Stream the panel as server-sent events, in the visitor's language, from the state of ?after= or Last-Event-ID."""
+    if not current_app.config["FLASKY_LIVE_FEED"]:
+        abort(404)
+    return live.stream()
 
 
 @bp.post("/validate/name")
