@@ -160,7 +160,7 @@ def test_vendored_text_has_a_gzip_sibling_identical_to_it(app):
     from pathlib import Path
 
     siblings = sorted(Path(app.static_folder, "vendor").rglob("*.gz"))
-    assert len(siblings) == 5  # htmx, two of Bootstrap, moment and its zh-cn locale
+    assert len(siblings) == 6  # htmx, its SSE extension, two of Bootstrap, moment and its zh-cn locale
     for sibling in siblings:
         assert gzip.decompress(sibling.read_bytes()) == sibling.with_suffix("").read_bytes(), sibling
 

@@ -11,7 +11,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
-from flasky import create_app
+from flasky import create_app, live
 from flasky.extensions import db as _db
 
 CHROMIUM = Path(os.environ.get("FLASKY_CHROMIUM", "/usr/bin/chromium"))
@@ -74,10 +74,9 @@ def live_app(tmp_path_factory):
         _db.engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def live_server(live_app):
-    """Serve the live app on 127.0.0.1 on a free port in a daemon thread; yield its base URL."""
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+def serve(app):
+    """Serve an app on 127.0.0.1 on a free port in a daemon thread; yield its base URL, then stop it."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
@@ -86,13 +85,21 @@ def live_server(live_app):
     thread.join(timeout=5)
 
 
+@pytest.fixture(scope="session")
+def live_server(live_app):
+    """Serve the live app on 127.0.0.1 on a free port in a daemon thread; yield its base URL."""
+    yield from serve(live_app)
+
+
 @pytest.fixture(autouse=True)
 def fresh_database(live_app):
-    """Start every browser test with no stored names."""
+    """Start every browser test with no stored names (and no live panel rendered from the last test's names)."""
     with live_app.app_context():
         _db.drop_all()
         _db.create_all()
         _db.session.remove()
+    # A new table numbers its events from 1 again, which the panels cached per event state cannot tell apart.
+    live_app.extensions[live.PANELS_KEY].clear()
 
 
 @pytest.fixture

@@ -1,0 +1,249 @@
+"""Live greetings in Chromium: a greeting shows in every open home page within 2 s, in that page's language.
+
+With JavaScript, htmx's SSE extension holds one stream per page; where the stream is refused, or the browser has no
+EventSource, the panel polls instead; without JavaScript it shows the greetings as of the page load.
+"""
+
+import re
+import shutil
+import time
+from base64 import b64encode
+
+import pytest
+from playwright.sync_api import expect
+
+from conftest import ARTIFACTS, DOCS_SCREENSHOTS, UPDATE_DOCS, serve
+from flasky import create_app
+from flasky.testing import HtmxClient
+from test_with_js import HAS_MARKER, mark
+
+STREAM = "/greetings/stream"
+RECENT = "/greetings/recent"
+LIVE_WITHIN_MS = 2_000
+# The fallback server polls every second; a poll's answer may take another one to land.
+POLL_SECONDS = 1
+POLLED_WITHIN_MS = 3_000
+ITEMS = "#recent-greetings li"
+# htmx logs every htmx:sseError as console.error("[object Event]") (bigskysoftware/htmx-extensions#134): expected
+# when the test refuses the stream on purpose.
+SSE_ERROR_LOG = r"^\[object Event\]$"
+
+
+@pytest.fixture(scope="module")
+def fallback_server(live_app):
+    """The live app's database served by an app that refuses every stream (a cap of 0) and polls every second."""
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=live_app.config["SQLALCHEMY_DATABASE_URI"],
+                     PROPAGATE_EXCEPTIONS=False, FLASKY_LIVE_STREAMS=0, FLASKY_LIVE_POLL_SECONDS=POLL_SECONDS)
+    yield from serve(app)
+
+
+@pytest.fixture
+def greet(live_app):
+    """Return a function greeting a name as another visitor does: the name form, posted by a test client in-process."""
+    client = HtmxClient(live_app, live_app.response_class)
+    index = client.get("/")
+
+    def greet(name):
+        assert client.submit(index, "#name-form", name=name).status_code == 303
+
+    return greet
+
+
+@pytest.fixture
+def open_page(browser, browser_context_args, console_errors):
+    """Return a function opening a page in a new context (a visitor of its own), the suite's options overridden."""
+    contexts = []
+
+    def open_page(**options):
+        context = browser.new_context(**{**browser_context_args, **options})
+        contexts.append(context)
+        context.set_default_timeout(5_000)
+        return console_errors.watch(context.new_page())
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+class Requests:
+    """The URLs of the requests a page made, to count streams and polls."""
+
+    def __init__(self, page):
+        self.urls = []
+        page.on("request", lambda request: self.urls.append(request.url))
+
+    def count(self, path):
+        """Count the requests made to a path (any query)."""
+        return sum(1 for url in self.urls if re.match(rf"https?://[^/]+{re.escape(path)}(\?|$)", url))
+
+
+def open_home(page, url="/", *, status=200):
+    """Load the home page and wait until its event stream is answered with this status."""
+    with page.expect_response(lambda response: STREAM in response.url) as stream:
+        page.goto(url)
+    assert stream.value.status == status
+    expect(page.locator("#recent-greetings")).to_be_attached()
+    return stream.value
+
+
+def names(page):
+    """The names the panel lists, newest first."""
+    return page.locator(f"{ITEMS} a").all_inner_texts()
+
+
+def ago(page, name):
+    """The "… ago" time of a name's entry in the panel."""
+    return page.locator(ITEMS).filter(has_text=name).locator("[data-function=fromNow]")
+
+
+def side_by_side(open_page, left, right, name):
+    """Save two pages' screenshots as one image, the first on the left, in tests/artifacts/ (and docs/screenshots/)."""
+    images = [b64encode(page.screenshot()).decode() for page in (left, right)]
+    width, height = left.viewport_size["width"], left.viewport_size["height"]
+    canvas = open_page(viewport={"width": 2 * width + 16, "height": height})
+    # A page of its own (about:blank, no CSP): its inline style is not the app's.
+    canvas.set_content('<body style="margin:0;display:flex;gap:16px;background:#6c757d">'
+                       + "".join(f'<img alt="" src="data:image/png;base64,{image}">' for image in images) + "</body>")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    canvas.screenshot(path=ARTIFACTS / f"{name}.png")
+    if UPDATE_DOCS:
+        shutil.copyfile(ARTIFACTS / f"{name}.png", DOCS_SCREENSHOTS / f"{name}.png")
+
+
+def test_a_greeting_in_one_page_appears_live_in_another_in_its_language(open_page, submit_name):
+    viewport = {"width": 760, "height": 560}  # two side by side make the screenshot
+    english, chinese = open_page(locale="en-GB", viewport=viewport), open_page(locale="zh-CN", viewport=viewport)
+    for page in (english, chinese):
+        open_home(page)
+        mark(page)
+    expect(chinese.locator("html")).to_have_attribute("lang", "zh-CN")
+
+    submit_name(english, "Alice")
+    expect(chinese.locator(ITEMS).first).to_contain_text("Alice", timeout=LIVE_WITHIN_MS)
+    expect(ago(chinese, "Alice")).to_have_text("几秒前")
+    expect(ago(english, "Alice")).to_have_text("a few seconds ago")
+
+    submit_name(chinese, "张三丰")
+    expect(english.locator(ITEMS).first).to_contain_text("张三丰", timeout=LIVE_WITHIN_MS)
+    expect(ago(english, "张三丰")).to_have_text("a few seconds ago")
+    expect(ago(chinese, "张三丰")).to_have_text("几秒前")
+    assert names(english) == names(chinese) == ["张三丰", "Alice"]
+    for page in (english, chinese):
+        assert page.evaluate(HAS_MARKER), "no page load"
+        assert page.url.endswith("/")
+
+    side_by_side(open_page, english, chinese, "live-greetings-en-zh")
+
+
+def test_the_live_list_keeps_the_ten_newest(page, greet):
+    open_home(page)
+    for number in range(12):
+        greet(f"Visitor {number:02d}")
+    expect(page.locator(ITEMS).first).to_contain_text("Visitor 11", timeout=LIVE_WITHIN_MS)
+    expect(page.locator(ITEMS)).to_have_count(10)
+    assert names(page) == [f"Visitor {number:02d}" for number in range(11, 1, -1)]
+
+
+def test_a_live_update_keeps_keyboard_focus_on_the_same_greeting(page, greet):
+    greet("Alice")
+    open_home(page)
+    page.locator(f"{ITEMS} a", has_text="Alice").focus()
+    greet("Bob")
+    expect(page.locator(ITEMS).first).to_contain_text("Bob", timeout=LIVE_WITHIN_MS)
+    expect(page.locator(f"{ITEMS} a", has_text="Alice")).to_be_focused()
+
+
+def test_after_boosted_navigation_and_back_the_panel_is_live_again(page, greet):
+    greet("Alice")
+    open_home(page)
+    mark(page)
+    page.locator(f"{ITEMS} a", has_text="Alice").click()
+    expect(page.locator("#user-heading")).to_have_text("Hello, Alice!")
+    with page.expect_response(lambda response: STREAM in response.url) as stream:
+        page.go_back()
+    assert stream.value.status == 200
+    greet("Bob")
+    expect(page.locator(ITEMS).first).to_contain_text("Bob", timeout=LIVE_WITHIN_MS)
+    assert page.evaluate(HAS_MARKER), "boosted: no page load"
+
+
+def test_with_the_stream_refused_the_panel_polls_instead(page, fallback_server, console_errors, greet):
+    console_errors.allow_status(503)
+    console_errors.allow(SSE_ERROR_LOG)
+    requests = Requests(page)
+    refused = open_home(page, fallback_server + "/", status=503)
+    assert refused.headers.get("retry-after")
+    greet("Alice")
+    expect(page.locator(ITEMS).first).to_contain_text("Alice", timeout=POLLED_WITHIN_MS)
+    expect(ago(page, "Alice")).to_have_text("a few seconds ago")
+
+    before = requests.count(RECENT)
+    page.wait_for_timeout(3_000)
+    polls = requests.count(RECENT) - before
+    assert 2 <= polls <= 4, f"{polls} polls in 3 s at one a second"
+    assert requests.count(STREAM) == 1, "a refused stream is not retried: no double feed"
+
+
+def test_a_browser_without_eventsource_polls_and_never_opens_a_stream(page, fallback_server, greet):
+    page.add_init_script("delete window.EventSource;")
+    requests = Requests(page)
+    page.goto(fallback_server + "/")
+    mark(page)
+    greet("Alice")
+    expect(page.locator(ITEMS).first).to_contain_text("Alice", timeout=POLLED_WITHIN_MS)
+    expect(ago(page, "Alice")).to_have_text("a few seconds ago")
+    assert requests.count(STREAM) == 0
+    assert page.evaluate(HAS_MARKER), "no page load"
+
+
+# Chromium's headless pages are always visible: hide this one by overriding document.hidden.
+HIDEABLE = """() => {
+  window.flaskyHidden = false;
+  Object.defineProperty(document, "hidden", { get: () => window.flaskyHidden });
+}"""
+SET_HIDDEN = "hidden => { window.flaskyHidden = hidden; document.dispatchEvent(new Event('visibilitychange')); }"
+
+
+def test_a_hidden_page_stops_polling_and_catches_up_when_shown(page, fallback_server, greet):
+    page.add_init_script("delete window.EventSource;")
+    page.add_init_script(f"({HIDEABLE})()")
+    requests = Requests(page)
+    page.goto(fallback_server + "/")
+    page.wait_for_timeout(1_500)
+    assert requests.count(RECENT) >= 1, "polling while shown"
+
+    page.evaluate(SET_HIDDEN, True)
+    page.wait_for_timeout(200)  # a poll already under way may still land
+    before = requests.count(RECENT)
+    greet("Alice")
+    page.wait_for_timeout(2_500)
+    assert requests.count(RECENT) == before, "no polls while hidden"
+    expect(page.locator(ITEMS)).to_have_count(0)
+
+    page.evaluate(SET_HIDDEN, False)
+    expect(page.locator(ITEMS).first).to_contain_text("Alice", timeout=500)
+
+
+def test_without_js_the_panel_shows_the_greetings_as_of_the_load(nojs_page, greet):
+    greet("Alice")
+    greet("Bob")
+    requests = Requests(nojs_page)
+    nojs_page.goto("/")
+    assert names(nojs_page) == ["Bob", "Alice"]
+    expect(nojs_page.locator(ITEMS).first).to_have_text(re.compile(r"^Bob a few seconds ago new$"), use_inner_text=True)
+    greet("Carol")
+    time.sleep(1.5)
+    assert names(nojs_page) == ["Bob", "Alice"], "no live update without JS"
+    assert requests.count(STREAM) == 0 and requests.count(RECENT) == 0
+    nojs_page.reload()
+    assert names(nojs_page) == ["Carol", "Bob", "Alice"]
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "zh-CN"])
+def test_the_live_panel_passes_axe(open_page, axe, greet, locale):
+    page = open_page(locale=locale)
+    greet("Alice")
+    open_home(page)
+    greet("张三丰")
+    expect(page.locator(ITEMS).first).to_contain_text("张三丰", timeout=LIVE_WITHIN_MS)
+    axe(page, f"live-greetings-{locale}")
