@@ -5,11 +5,13 @@
     .venv/bin/python bench/run.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
     .venv/bin/python bench/run.py --write docs/performance.md   # also record the table
     .venv/bin/python bench/run.py --only directory_first_page,directory_search_hit_fragment --directory-names 20000
+    .venv/bin/python bench/run.py --only get_full,get_full_streams_open,live_streams_per_worker
 
 Every server is started and stopped by this script (flasky.testing.Gunicorn); every load is bounded by --duration.
 Flasky runs as deployed, Flask-Limiter included (only the name form's limit is raised, see flasky_env). The wrk
 script posting the name form is bench/post.lua. Prints a table: requests/s, p50, p99, errors, bytes per response and
-the ratio to the bare route of the same run.
+the ratio to the bare route of the same run. The live-greetings scenarios serve Flasky as the README's production
+command does (gthread workers) and hold open server-sent event streams with StreamCrowd while wrk loads `GET /`.
 """
 
 import argparse
@@ -19,10 +21,14 @@ import os
 import platform
 import re
 import secrets
+import selectors
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import urllib.request
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -31,7 +37,7 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup
 
-from flasky.testing import BIN, Gunicorn, free_port, migrate
+from flasky.testing import BIN, PRODUCTION, Gunicorn, free_port, migrate
 
 PROJECT = Path(__file__).resolve().parent.parent
 POST_SCRIPT = PROJECT / "bench" / "post.lua"
@@ -162,8 +168,11 @@ MAIL_SCENARIOS = ["htmx_post_new_mail_off", "htmx_post_new_outbox_only", "htmx_p
 # 3-character search that hits and one that hits nothing; each as a full page and as the htmx fragment.
 DIRECTORY_PLANS = {"first": "/users", "deep": None, "search_hit": "/users?q=son", "search_miss": "/users?q=zqx"}
 DIRECTORY_SCENARIOS = [f"directory_{plan}_{form}" for plan in DIRECTORY_PLANS for form in ("page", "fragment")]
+# Live greetings, on the README's production server (gthread): GET / with no event stream open and with --streams
+# open (the baseline runs with the latter, whose ratio is to it), and how many streams one worker holds.
+LIVE_SCENARIOS = ["get_full_gthread", "get_full_streams_open", "live_streams_per_worker"]
 SCENARIOS = ["get_full", "get_boosted", "htmx_post_known", "htmx_post_new", "nojs_post_redirect_get", "user_page",
-             "not_found", *MAIL_SCENARIOS, *DIRECTORY_SCENARIOS]
+             "not_found", *MAIL_SCENARIOS, *DIRECTORY_SCENARIOS, *LIVE_SCENARIOS]
 
 
 def flasky_scenarios(base, wanted, args):
@@ -248,8 +257,204 @@ def directory_scenarios(database_url, args, wanted):
                     yield parse_wrk(name, run_wrk(server.url(path), args, headers=headers))
 
 
-def table(results):
-    """Format the results as a Markdown table."""
+STREAM_PATH = "/greetings/stream"
+
+
+class StreamCrowd:
+    """Hold server-sent event streams open on 127.0.0.1 like idle browsers: raw sockets, all read by one thread.
+
+    A context manager: every socket is closed, and the reader thread stopped, on exit.
+    """
+
+    def __init__(self, port, *, header_timeout=5.0):
+        self.port, self.header_timeout = port, header_timeout
+        self.selector = selectors.DefaultSelector()
+        self.open_streams = []
+        self.bytes_read = self.events = self.ended = 0
+        self._stop = threading.Event()
+        self._reader = threading.Thread(target=self._read, name="stream-reader", daemon=True)
+
+    def open(self):
+        """Open one stream; return the status and headers it was answered with (None, {}: no answer in time)."""
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=self.header_timeout)
+        try:
+            sock.sendall(f"GET {STREAM_PATH} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
+                         "Accept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n".encode())
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                head += chunk
+        except TimeoutError:
+            sock.close()
+            return None, {}
+        lines = head.partition(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1]) if lines[0].startswith("HTTP/") else None
+        fields = (line.partition(":") for line in lines[1:])
+        headers = {name.strip().lower(): value.strip() for name, _, value in fields}
+        self.events += head.count(b"event: greetings\n")
+        if status != 200:
+            sock.close()
+            return status, headers
+        sock.setblocking(False)
+        self.selector.register(sock, selectors.EVENT_READ)
+        self.open_streams.append(sock)
+        return status, headers
+
+    def _read(self):
+        """Read and drop whatever the streams send (heartbeats, events); count the streams the server ends."""
+        while not self._stop.is_set():
+            for key, _ in self.selector.select(timeout=0.2):
+                try:
+                    data = key.fileobj.recv(65536)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    data = b""
+                if data:
+                    self.bytes_read += len(data)
+                    self.events += data.count(b"event: greetings\n")  # a write per event: never split in practice
+                else:
+                    self.selector.unregister(key.fileobj)
+                    self.open_streams.remove(key.fileobj)
+                    key.fileobj.close()
+                    self.ended += 1
+
+    def __enter__(self):
+        self._reader.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._stop.set()
+        self._reader.join(timeout=5)
+        for sock in self.open_streams:
+            self.selector.unregister(sock)
+            sock.close()
+        self.open_streams = []
+        self.selector.close()
+
+
+@dataclass
+class StreamCap:
+    """How many streams one worker process held before it refused one, and how pages fared meanwhile."""
+
+    held: int
+    refusal: str
+    retry_after: str
+    page_ms: float | None
+    seconds: float
+
+
+# A server notices that a client left only when it next writes to the stream: with heartbeats this often (production
+# sends one every 15 s), the streams a round closed are let go of before the next round opens its own.
+LIVE_HEARTBEAT_SECONDS = 2
+
+
+def live_server(database_url, workers=PRODUCTION["workers"]):
+    """Flasky served as the README's production command serves it (gthread workers), with this many workers."""
+    env = flasky_env(database_url, FLASKY_LIVE_HEARTBEAT_SECONDS=str(LIVE_HEARTBEAT_SECONDS))
+    return Gunicorn(env=env, **{**PRODUCTION, "workers": workers}, cwd=PROJECT)
+
+
+def page_ms(url, count=20):
+    """Return the median milliseconds of count sequential GETs of url, or None when one of them got no answer."""
+    times = []
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    for _ in range(count):
+        start = time.perf_counter()
+        try:
+            with opener.open(url, timeout=10) as response:
+                response.read()
+        except OSError:  # refused, or no thread left to answer within the timeout
+            return None
+        times.append((time.perf_counter() - start) * 1000)
+    return sorted(times)[count // 2]
+
+
+@contextlib.contextmanager
+def greeter(base, per_second):
+    """Greet a new name per_second times a second in a thread (as visitors elsewhere would), until the block ends."""
+    if per_second <= 0:
+        yield
+        return
+    cookie, token = session_and_token(base)
+    stop = threading.Event()
+    prefix = f"g{secrets.token_hex(3)}"
+
+    def greet():
+        number = 0
+        while not stop.wait(1 / per_second):
+            post_once(base, cookie, token, f"{prefix}{number}")
+            number += 1
+
+    thread = threading.Thread(target=greet, name="greeter", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=15)
+
+
+def live_scenarios(database_dir, args, wanted):
+    """GET / on the production server with no stream open, then with --streams open, a name greeted every second."""
+    if not wanted & {"get_full_gthread", "get_full_streams_open"}:
+        return
+    server = live_server(f"sqlite:///{database_dir}/live.sqlite")
+    migrate(server.env)
+    with server:
+        cookie, token = session_and_token(server.base)
+        for number in range(10):  # a full panel from the start: both runs render pages of the same size
+            post_once(server.base, cookie, token, f"Early {number}")
+        # The same greetings in both runs, so the only difference is the streams (and the events they are sent).
+        with greeter(server.base, args.live_greetings_per_second):
+            if "get_full_streams_open" not in wanted:
+                yield parse_wrk("get_full_gthread", run_wrk(server.url("/"), args))
+                return
+            # This machine's load drifts: alternate the two runs --live-rounds times, keep each one's median round.
+            rounds = {"get_full_gthread": [], "get_full_streams_open": []}
+            for _ in range(args.live_rounds):
+                rounds["get_full_gthread"].append(parse_wrk("get_full_gthread", run_wrk(server.url("/"), args)))
+                rounds["get_full_streams_open"].append(streams_open(server, args))
+        for name, results in rounds.items():
+            print(f"{name} rounds: " + ", ".join(f"{r.requests_per_second:,.0f}/s" for r in results), file=sys.stderr)
+            yield sorted(results, key=lambda result: result.requests_per_second)[len(results) // 2]
+
+
+def streams_open(server, args):
+    """Run wrk on GET / while --streams event streams are held open; fail unless every one stays open throughout."""
+    with StreamCrowd(server.port) as crowd:
+        statuses = [crowd.open()[0] for _ in range(args.streams)]
+        if statuses.count(200) != args.streams:
+            raise RuntimeError(f"only {statuses.count(200)} of {args.streams} streams were accepted "
+                               f"(answers: {sorted(set(map(str, statuses)))}):\n{server.log_text()}")
+        result = parse_wrk("get_full_streams_open", run_wrk(server.url("/"), args))
+        if crowd.ended:
+            raise RuntimeError(f"{crowd.ended} of {args.streams} streams ended during the load")
+        print(f"{args.streams} streams received {crowd.events} events (each its panel on connecting, then one a "
+              "greeting)", file=sys.stderr)
+    time.sleep(LIVE_HEARTBEAT_SECONDS + 1)
+    return result
+
+
+def stream_cap(database_dir, args):
+    """Open streams to a single worker until it refuses one (or --max-streams); time pages while it is full."""
+    server = live_server(f"sqlite:///{database_dir}/cap.sqlite", 1)
+    migrate(server.env)
+    with server, StreamCrowd(server.port) as crowd:
+        start = time.monotonic()
+        status, headers = 200, {}
+        while status == 200 and len(crowd.open_streams) < args.max_streams:
+            status, headers = crowd.open()
+        seconds = time.monotonic() - start
+        refusal = "none" if status == 200 else "no answer in 5 s" if status is None else str(status)
+        return StreamCap(held=len(crowd.open_streams), refusal=refusal, retry_after=headers.get("retry-after", "–"),
+                         page_ms=page_ms(server.url("/")), seconds=seconds)
+
+
+def table(results, cap=None, streams=100):
+    """Format the results as a Markdown table, with the mail, stream and stream-cap findings after it."""
     lines = [
         "| scenario | requests/s | p50 ms | p99 ms | errors | bytes/response | ratio to bare |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -265,6 +470,19 @@ def table(results):
                      f"{SMTP_DELAY_SECONDS:.0f} s/message SMTP server is {slow.p99_ms / outbox.p99_ms:.2f}× the p99 with "
                      f"delivery off (target ≤ 1.2×); writing the outbox row itself costs "
                      f"{outbox.p99_ms / off.p99_ms:.2f}× at p99 against no admin mail at all.")
+    if {"get_full_gthread", "get_full_streams_open"} <= by_name.keys():
+        none, crowd = by_name["get_full_gthread"], by_name["get_full_streams_open"]
+        lines.append("")
+        lines.append(f"Live greetings: `GET /` with {streams} event streams held open (each sent every greeting) "
+                     f"serves {crowd.requests_per_second / none.requests_per_second:.2f}× the requests/s of the same "
+                     f"server with none open (target ≥ 0.8×), p99 {crowd.p99_ms:.2f} ms against "
+                     f"{none.p99_ms:.2f} ms.")
+    if cap is not None:
+        page = "no answer" if cap.page_ms is None else f"a median {cap.page_ms:.1f} ms"
+        lines.append("")
+        lines.append(f"Stream cap: one gthread worker ({PRODUCTION['threads']} threads) held {cap.held} streams, "
+                     f"opened in {cap.seconds:.1f} s; the next was answered {cap.refusal} "
+                     f"(Retry-After: {cap.retry_after}). `GET /` meanwhile took {page} (20 requests, one at a time).")
     return "\n".join(lines)
 
 
@@ -287,6 +505,13 @@ def main():
     parser.add_argument("--directory-names", type=int, default=100_000,
                         help="fake names seeded for the directory scenarios (the issue: 100,000 on SQLite, "
                              "1,000,000 on PostgreSQL)")
+    parser.add_argument("--streams", type=int, default=100, help="event streams held open in get_full_streams_open")
+    parser.add_argument("--live-rounds", type=int, default=3,
+                        help="alternating runs of get_full_gthread and get_full_streams_open (the median is kept)")
+    parser.add_argument("--live-greetings-per-second", type=float, default=1.0,
+                        help="new names greeted during get_full_gthread and get_full_streams_open (0: idle streams)")
+    parser.add_argument("--max-streams", type=int, default=2000,
+                        help="live_streams_per_worker stops here if the worker has refused none yet")
     parser.add_argument("--only", help="comma-separated scenarios: " + ", ".join(SCENARIOS))
     parser.add_argument("--write", type=Path, help="also write the results to this Markdown file")
     args = parser.parse_args()
@@ -310,9 +535,11 @@ def main():
         results.extend(mail_latency_scenarios(tmp, args, wanted))
         # A database of its own (on SQLite), so the name-form scenarios' rows do not count among the seeded ones.
         results.extend(directory_scenarios(args.database_url or f"sqlite:///{tmp}/directory.sqlite", args, wanted))
+        results.extend(live_scenarios(tmp, args, wanted))
+        cap = stream_cap(tmp, args) if "live_streams_per_worker" in wanted else None
     for result in results:
         result.ratio = result.requests_per_second / bare.requests_per_second
-    report = table(results)
+    report = table(results, cap, args.streams)
     print(report)
     if args.write:
         header = (f"Run on {date.today().isoformat()}: {platform.platform()}, {os.cpu_count()} cores, Python "

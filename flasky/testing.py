@@ -11,7 +11,7 @@ Use it as the app's test client class::
 
 And a real server, for the tests and bench/ alike::
 
-    server = Gunicorn(env=settings, workers=3)
+    server = Gunicorn(env=settings, **PRODUCTION)   # gunicorn -k gthread -w 2 --threads 108, as the README says
     migrate(server.env)                         # flask --app flasky db upgrade, as the README deploys
     with server:
         page = requests.get(server.url("/"))
@@ -130,20 +130,29 @@ def migrate(env):
         raise RuntimeError(f"flask db upgrade exited with {result.returncode}:\n{result.stdout}{result.stderr}")
 
 
+# The README's production command: gthread workers, each with threads for pages (PAGE_THREADS) and one per open
+# stream of the live panel (FLASKY_LIVE_STREAMS, 100 by default). Gunicorn(**PRODUCTION) starts it.
+PAGE_THREADS = 8
+PRODUCTION_THREADS = PAGE_THREADS + 100
+PRODUCTION = {"worker_class": "gthread", "workers": 2, "threads": PRODUCTION_THREADS}
+
+
 class Gunicorn:
     """A gunicorn master and its workers on 127.0.0.1, for tests and benchmarks: bounded waits, nothing left running.
 
     `env` is laid over os.environ; the log (stdout and stderr) goes to `log_path`, or a temporary file, and stays
-    readable with log_text() after stop(). Starting waits until `ready_path` answers 200.
+    readable with log_text() after stop(). Starting waits until `ready_path` answers 200. Gunicorn(**PRODUCTION)
+    is the README's production command (gthread workers with `threads` each).
     """
 
-    def __init__(self, target="flasky:create_app()", *, env=None, workers=2, worker_class="sync", port=None,
-                 log_path=None, ready_path="/healthz", ready_timeout=30, stop_timeout=10, cwd=None):
+    def __init__(self, target="flasky:create_app()", *, env=None, workers=2, worker_class="sync", threads=None,
+                 port=None, log_path=None, ready_path="/healthz", ready_timeout=30, stop_timeout=10, cwd=None):
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, **(env or {})}
-        self.command = [str(BIN / "gunicorn"), "-w", str(workers), "-k", worker_class, "-b", f"127.0.0.1:{self.port}",
-                        "--no-control-socket", target]
+        threading = ["--threads", str(threads)] if threads else []
+        self.command = [str(BIN / "gunicorn"), "-k", worker_class, "-w", str(workers), *threading,
+                        "-b", f"127.0.0.1:{self.port}", "--no-control-socket", target]
         self.log_path, self.ready_path, self.cwd = log_path, ready_path, cwd
         self.ready_timeout, self.stop_timeout = ready_timeout, stop_timeout
         self.process = self._log = self._final_log = None

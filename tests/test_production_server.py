@@ -1,23 +1,30 @@
-"""What only a real server shows: the production configuration under gunicorn with three workers, on 127.0.0.1.
+"""What only a real server shows: the production configuration under the README's command (gunicorn, two gthread
+workers), on 127.0.0.1.
 
 The app's own answers are tested in-process (test_index, test_forms, test_security, ...); here are gunicorn refusing
 to start, its limits, raw request paths, headers and cookies crossing real sockets, workers racing on one database,
-a database restart under live workers and per-worker rate limits. Bounded: two servers (SQLite, PostgreSQL) for the
-module, one short-lived server each for the outage and the flood, a few hundred requests in all, every wait capped.
+a database restart under live workers, per-worker rate limits, and the live panel's streams across workers. Bounded:
+two servers (SQLite, PostgreSQL) for the module, one short-lived server each for the outage, the flood and the stream
+cap, a few hundred requests in all, every wait capped.
 """
 
 import http.client
 import os
+import queue
+import re
 import secrets
 import subprocess
 import threading
+import time
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
+from bs4 import BeautifulSoup
 from sqlalchemy import create_engine, text
 
-from flasky.testing import BIN, Gunicorn, free_port, migrate, soup_of, text_of
+from flasky.testing import BIN, PRODUCTION, Gunicorn, free_port, migrate, soup_of, text_of
 
 pytestmark = pytest.mark.slow
 
@@ -33,9 +40,9 @@ def fresh_database(backend, tmp_path, request):
 
 
 def production_server(database_url, log_path, **env):
-    """Return a (not yet started) production gunicorn server with three workers, its database migrated."""
+    """Return a (not yet started) gunicorn server as the README runs it, its database migrated."""
     port = free_port()
-    server = Gunicorn(port=port, workers=3, log_path=log_path, env={
+    server = Gunicorn(port=port, log_path=log_path, **PRODUCTION, env={
         "FLASK_CONFIG": "production",
         "SECRET_KEY": SECRET_KEY,
         "DATABASE_URL": database_url,
@@ -43,6 +50,8 @@ def production_server(database_url, log_path, **env):
         "TRUSTED_HOSTS": f"127.0.0.1:{port},localhost:{port}",
         "PROXY_FIX_X_PROTO": "1",
         "RATELIMIT_NAME_FORM": "1000 per minute",
+        # A stream whose client left is noticed at its next heartbeat: soon, so that stopping the server never waits.
+        "FLASKY_LIVE_HEARTBEAT_SECONDS": "1",
         **env,
     })
     migrate(server.env)
@@ -51,7 +60,7 @@ def production_server(database_url, log_path, **env):
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def server(request, tmp_path_factory):
-    """A production gunicorn server with 3 workers on a fresh database of each backend."""
+    """A production gunicorn server (the README's command) on a fresh database of each backend."""
     tmp_path = tmp_path_factory.mktemp(f"served-{request.param}")
     with production_server(fresh_database(request.param, tmp_path, request), tmp_path / "gunicorn.log") as server:
         yield server
@@ -237,11 +246,130 @@ def test_postgresql_going_down_is_a_503_and_the_workers_recover(request, tmp_pat
     assert "Traceback" not in log
 
 
+# --- the live panel's streams ---------------------------------------------------------------------------------
+
+
+class Stream:
+    """An open event stream read by a thread of its own (requests, stream=True): its greetings events queue up."""
+
+    def __init__(self, url, headers=None):
+        self.response = requests.get(url, headers=headers or {}, stream=True, timeout=(5, 30))
+        self.events, self.buffer = queue.Queue(), ""
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        try:
+            for chunk in self.response.iter_content(chunk_size=None, decode_unicode=True):
+                self.buffer += chunk
+                while "\n\n" in self.buffer:
+                    block, self.buffer = self.buffer.split("\n\n", 1)
+                    fields = [line.partition(": ") for line in block.split("\n")]
+                    if any(name == "event" for name, _, _ in fields):
+                        self.events.put({"id": next(value for name, _, value in fields if name == "id"),
+                                         "data": "\n".join(value for name, _, value in fields if name == "data")})
+        except (requests.RequestException, AttributeError, ValueError):  # closed by the test (or the server)
+            pass
+
+    def next_event(self, timeout):
+        """Return the next greetings event (id, data) within timeout seconds, or None."""
+        try:
+            return self.events.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def close(self):
+        self.response.close()
+        self.thread.join(timeout=5)
+
+
+def stream_url(server, session):
+    """GET / and return the URL its panel's stream starts from (the state the page shows)."""
+    page = session.get(server.url("/"), timeout=30)
+    return server.url(soup_of(page).select_one("#live-greetings")["sse-connect"])
+
+
+def test_a_greeting_reaches_every_open_stream_within_two_seconds_whichever_worker_holds_it(server):
+    with requests.Session() as browser:
+        url = stream_url(server, browser)
+        streams = [Stream(url) for _ in range(6)]  # enough that both workers hold some
+        try:
+            assert [stream.response.status_code for stream in streams] == [200] * 6
+            assert all(stream.response.headers["Content-Type"].startswith("text/event-stream") for stream in streams)
+            time.sleep(0.5)  # every stream has subscribed
+            posted = time.monotonic()
+            assert submit(browser, server, "Live <b>Ann", htmx=True).status_code == 200
+            received = [stream.next_event(timeout=2.5) for stream in streams]
+            elapsed = time.monotonic() - posted
+        finally:
+            for stream in streams:
+                stream.close()
+    assert all(event is not None for event in received) and elapsed < 2.5, "within 2 s of the answer"
+    for event in received:
+        first = BeautifulSoup(event["data"], "html.parser").select_one("#recent-greetings li a")
+        assert first.get_text() == "Live <b>Ann"
+        assert "Live &lt;b&gt;Ann" in event["data"] and "<b>Ann" not in event["data"]
+    assert len({event["id"] for event in received}) == 1
+
+
+def test_a_reconnect_with_last_event_id_replays_what_it_missed(server):
+    with requests.Session() as browser:
+        url = stream_url(server, browser)
+        submit(browser, server, "Before the gap", htmx=True)
+        stream = Stream(url)
+        try:
+            seen = stream.next_event(timeout=5)
+        finally:
+            stream.close()
+        assert seen is not None and "Before the gap" in seen["data"]
+        submit(browser, server, "During the gap", htmx=True)
+        replay = Stream(url, headers={"Last-Event-ID": seen["id"]})
+        try:
+            missed = replay.next_event(timeout=5)
+        finally:
+            replay.close()
+    assert missed is not None and int(missed["id"]) > int(seen["id"])
+    names = [item.a.get_text() for item in BeautifulSoup(missed["data"], "html.parser").select("li")]
+    assert names[:2] == ["During the gap", "Before the gap"]
+
+
+def test_past_the_stream_cap_the_server_answers_503_and_keeps_serving_pages(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cap.sqlite'}"
+    with production_server(url, tmp_path / "gunicorn.log", FLASKY_LIVE_STREAMS="1") as server:
+        held, refused = [], []
+        try:
+            # Two workers hold one stream each: of three, at least one is refused, whichever worker takes which.
+            for _ in range(3):
+                answer = requests.get(server.url("/greetings/stream"), stream=True, timeout=(5, 30))
+                (held if answer.status_code == 200 else refused).append(answer)
+            page = requests.get(server.url("/"), timeout=10)
+        finally:
+            for answer in held + refused:
+                answer.close()
+        time.sleep(2.5)  # the held streams notice at their next heartbeat that the client left
+        log = server.log_text()
+    assert 1 <= len(held) <= PRODUCTION["workers"] and len(refused) == 3 - len(held)
+    for answer in refused:
+        assert answer.status_code == 503 and answer.headers["Retry-After"] == "12"
+        assert answer.headers["Content-Type"].startswith("text/plain")
+    assert page.status_code == 200 and soup_of(page).select_one("#live-greetings") is not None
+    assert "Traceback" not in log and "Error handling request" not in log
+
+
+def test_the_readme_serves_the_production_command_these_tests_run():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    options = PRODUCTION
+    command = f"gunicorn -k {options['worker_class']} -w {options['workers']} --threads {options['threads']} "
+    assert re.search(rf"^{re.escape(command)}-b 127\.0\.0\.1:8000 --no-control-socket \"flasky:create_app\(\)\"$",
+                     readme, re.M), command
+
+
 def test_the_server_log_is_clean(server):
     log = server.log_text()
     assert "Traceback" not in log
     assert "database is locked" not in log
     assert "WORKER TIMEOUT" not in log
+    assert "Error handling request" not in log
     assert SECRET_KEY not in log
     assert "Booting worker" in log
 
@@ -251,11 +379,11 @@ def test_a_flood_from_one_client_gets_a_friendly_429(tmp_path):
     with production_server(url, tmp_path / "gunicorn.log", RATELIMIT_NAME_FORM="3 per minute") as server:
         with requests.Session() as browser:
             token = load_form(browser, server)
-            # Memory storage counts per worker: three workers let at most 3 x 3 through.
+            # Memory storage counts per worker: two workers let at most 2 x 3 through.
             answers = [submit(browser, server, f"Flooder {n}", htmx=n % 2 == 1, token=token) for n in range(12)]
     statuses = [answer.status_code for answer in answers]
     # Which worker takes a request is up to the kernel, so only the totals are certain.
-    assert set(statuses) <= {200, 303, 429} and statuses.count(429) >= 12 - 3 * 3
+    assert set(statuses) <= {200, 303, 429} and statuses.count(429) >= 12 - PRODUCTION["workers"] * 3
     for answer in answers:
         if answer.status_code == 429:
             assert 1 <= int(answer.headers["Retry-After"]) <= 60
