@@ -10,8 +10,9 @@
 Every server is started and stopped by this script (flasky.testing.Gunicorn); every load is bounded by --duration.
 Flasky runs as deployed, Flask-Limiter included (only the name form's limit is raised, see flasky_env). The wrk
 script posting the name form is bench/post.lua. Prints a table: requests/s, p50, p99, errors, bytes per response and
-the ratio to the bare route of the same run. The live-greetings scenarios serve Flasky as the README's production
-command does (gthread workers) and hold open server-sent event streams with StreamCrowd while wrk loads `GET /`.
+the ratio to the bare route, measured again right after each scenario (this machine's speed drifts). The
+live-greetings scenarios serve Flasky as the README's production command does (gthread workers) and hold open
+server-sent event streams with StreamCrowd while wrk loads `GET /`.
 """
 
 import argparse
@@ -55,6 +56,7 @@ class Result:
     errors: int
     bytes_per_response: float
     ratio: float = 0.0
+    baseline: float | None = None  # the bare route's requests/s measured right after this scenario
 
 
 @contextlib.contextmanager
@@ -247,7 +249,8 @@ def directory_scenarios(database_url, args, wanted):
         return
     server = Gunicorn(env=flasky_env(database_url), workers=args.workers, cwd=PROJECT)
     migrate(server.env)
-    print(seed(server.env, args.directory_names), file=sys.stderr)
+    if args.directory_names:
+        print(seed(server.env, args.directory_names), file=sys.stderr)
     plans = {**DIRECTORY_PLANS, "deep": f"/users?cursor={deep_cursor(server.env)}"}
     with server:
         for plan, path in plans.items():
@@ -504,7 +507,7 @@ def main():
     parser.add_argument("--database-url", help="benchmark on this database instead of a fresh SQLite file")
     parser.add_argument("--directory-names", type=int, default=100_000,
                         help="fake names seeded for the directory scenarios (the issue: 100,000 on SQLite, "
-                             "1,000,000 on PostgreSQL)")
+                             "1,000,000 on PostgreSQL; 0: the --database-url's names as they are)")
     parser.add_argument("--streams", type=int, default=100, help="event streams held open in get_full_streams_open")
     parser.add_argument("--live-rounds", type=int, default=3,
                         help="alternating runs of get_full_gthread and get_full_streams_open (the median is kept)")
@@ -520,9 +523,20 @@ def main():
     wanted = set(args.only.split(",")) if args.only else set(SCENARIOS)
 
     results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        with Gunicorn("bench.hello:app", workers=args.workers, ready_path="/", cwd=PROJECT) as server:
-            bare = parse_wrk("bare_flask_get", run_wrk(server.url("/"), args))
+    with tempfile.TemporaryDirectory() as tmp, \
+            Gunicorn("bench.hello:app", workers=args.workers, ready_path="/", cwd=PROJECT) as bare_server:
+
+        def bare_route():
+            return parse_wrk("bare_flask_get", run_wrk(bare_server.url("/"), args))
+
+        def with_baseline(scenarios):
+            # This machine's speed drifts by up to 2x within a run (shared cores): the bare route is measured
+            # again right after each scenario, and each ratio is to that measurement.
+            for result in scenarios:
+                result.baseline = bare_route().requests_per_second
+                yield result
+
+        bare = bare_route()
         results.append(bare)
         database_url = args.database_url or f"sqlite:///{tmp}/bench.sqlite"
         # New names write the admin's note to the outbox, as the issue's "insert + outbox" asks; delivery is off
@@ -531,14 +545,19 @@ def main():
                           cwd=PROJECT)
         migrate(server.env)
         with server:
-            results.extend(flasky_scenarios(server.base, wanted, args))
-        results.extend(mail_latency_scenarios(tmp, args, wanted))
+            results.extend(with_baseline(flasky_scenarios(server.base, wanted, args)))
+        results.extend(with_baseline(mail_latency_scenarios(tmp, args, wanted)))
         # A database of its own (on SQLite), so the name-form scenarios' rows do not count among the seeded ones.
-        results.extend(directory_scenarios(args.database_url or f"sqlite:///{tmp}/directory.sqlite", args, wanted))
-        results.extend(live_scenarios(tmp, args, wanted))
+        results.extend(with_baseline(directory_scenarios(args.database_url or f"sqlite:///{tmp}/directory.sqlite",
+                                                         args, wanted)))
+        results.extend(with_baseline(live_scenarios(tmp, args, wanted)))
         cap = stream_cap(tmp, args) if "live_streams_per_worker" in wanted else None
     for result in results:
-        result.ratio = result.requests_per_second / bare.requests_per_second
+        result.ratio = result.requests_per_second / (result.baseline or bare.requests_per_second)
+    baselines = [result.baseline for result in results if result.baseline]
+    if baselines:
+        print(f"The bare route ran at {min(baselines):,.0f}-{max(baselines):,.0f} requests/s between scenarios "
+              f"({bare.requests_per_second:,.0f} first).", file=sys.stderr)
     report = table(results, cap, args.streams)
     print(report)
     if args.write:
