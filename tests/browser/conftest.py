@@ -274,7 +274,8 @@ def assert_name_error():
 
 @pytest.fixture
 def submit_name():
-    """Return a function typing a name into the form and sending it, waiting for the server's answer."""
+    """Return a function typing a name into the form and sending it, waiting for the server's answer and, with
+    htmx, for its swap to settle (a next fill could otherwise land in the form about to be replaced)."""
 
     def submit(page, name, *, key=None):
         page.locator("#name").fill(name)
@@ -284,6 +285,7 @@ def submit_name():
             else:
                 page.locator("#submit").click()
         page.wait_for_load_state()
+        expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
         return answer.value
 
     return submit
