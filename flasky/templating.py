@@ -26,6 +26,7 @@ UNITS = (
     (60, lambda n, t: ngettext("%(num)d minute ago", "%(num)d minutes ago", n, t)),
 )
 RENDERED_ONCE = "flasky.rendered_once"
+MEMOISED, MEMOISED_LIMIT = "flasky.memoised", 4096  # macro outputs kept per app; a full cache starts afresh
 USER_URL_CACHE_SIZE = 4096
 
 
@@ -106,6 +107,22 @@ def render_once(context, template_name, **variables):
     return markup
 
 
+@pass_context
+def memoised(context, macro, *arguments):
+    """Call a macro once per (language, URL prefix, arguments) and keep its markup: for a macro that uses nothing
+    else per request (tests/test_templating.py checks), called often with the same arguments (directory rows)."""
+    cache = current_app.extensions[MEMOISED]
+    key = (macro.name, context["language"].code, request.script_root, *arguments)
+    markup = cache.get(key)
+    if markup is None:
+        markup = macro(*arguments)
+        if not current_app.debug:  # templates change under a development server
+            if len(cache) >= MEMOISED_LIMIT:
+                cache.clear()
+            cache[key] = markup
+    return markup
+
+
 class StyleFreeMoment(moment):
     """Flask-Moment's moment, rendered without the inline style attribute."""
 
@@ -117,8 +134,10 @@ class StyleFreeMoment(moment):
 def init_app(app):
     """Register filters and globals on the app's Jinja environment, and the style-free moment (after Moment's)."""
     app.extensions[RENDERED_ONCE] = {}
+    app.extensions[MEMOISED] = {}
     app.add_template_filter(ago)
     app.add_template_filter(fill)
+    app.add_template_filter(memoised)
     app.add_template_global(utcnow)
     app.add_template_filter(moment_timestamp)
     app.add_template_filter(user_urls(), "user_url")

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, insert, select, update
 
 from flasky import directory
 from flasky.extensions import db
@@ -267,6 +267,23 @@ def test_the_count_is_bounded(app, client, met, monkeypatch):
     assert client.get("/users").text_of("directory-count") == "More than 5 names"
     assert client.get("/users?q=user00").text_of("directory-count") == "More than 5 names"
     assert client.get("/users?q=user007").text_of("directory-count") == "1 name"
+
+
+def test_kept_rows_follow_the_language_the_url_prefix_and_the_row(app, client, met):
+    met(["Ann", "Bob"], roles={"Bob": Role.MODERATOR})
+
+    def bob(**environ):
+        row = client.get("/users", environ_overrides=environ).soup.select("#directory-rows li")[1]
+        return row.a["href"], row.select_one(".badge").get_text(), row.select_one("span").get_text().split(" ")[0]
+
+    assert bob() == ("/user/Bob", "Moderator", "Moderatorfirst")
+    assert bob(HTTP_ACCEPT_LANGUAGE="zh-CN") == ("/user/Bob", "协管员", "协管员首次到访")
+    assert bob(SCRIPT_NAME="/flasky")[0] == "/flasky/user/Bob"
+    with app.app_context():
+        db.session.execute(update(User).where(User.username == "Bob")
+                           .values(role_id=select(Role.id).where(Role.name == Role.ADMINISTRATOR).scalar_subquery()))
+        db.session.commit()
+    assert bob()[1] == "Administrator", "a changed row is a new key"
 
 
 def test_responses_vary_on_htmx_and_language(client, met):

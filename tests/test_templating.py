@@ -1,5 +1,6 @@
 """render_once() may only cache templates that use nothing per request but the language, the URL prefix and the
-variables its caller passes (its cache key)."""
+variables its caller passes (its cache key); memoised() likewise only macros that use nothing else but their
+arguments."""
 
 import re
 from pathlib import Path
@@ -33,6 +34,30 @@ def per_request_names(app, template_name, passed=frozenset()):
     read = {name.name for name in tree.find_all(nodes.Name) if name.ctx == "load"}
     own = {name.name for name in tree.find_all(nodes.Name) if name.ctx in ("store", "param")}
     return read - own - ALLOWED_NAMES - passed, set(meta.find_referenced_templates(tree))
+
+
+MEMOISED_CALLS = re.compile(r"{{\s*(\w+)\s*\|\s*memoised\(")
+# Per request, but a function of the language: the role names translated (views.translated_roles()).
+LANGUAGE_NAMES = {"role_labels"}
+
+
+def memoised_macro_templates():
+    """Return the templates holding the macros that templates hand to memoised()."""
+    found = set()
+    for path in [*(ROOT / "templates").rglob("*.html"), *(ROOT / "partials").rglob("*.html")]:
+        text = path.read_text()
+        for macro in MEMOISED_CALLS.findall(text):
+            found.update(re.findall(r'{%-?\s*from\s+"([^"]+)"\s+import\s+[^%]*\b' + macro + r"\b", text))
+    return found
+
+
+def test_the_directory_rows_are_the_memoised_macros():
+    assert memoised_macro_templates() == {"partials/directory-row.html"}
+
+
+@pytest.mark.parametrize("template_name", sorted(memoised_macro_templates()))
+def test_a_memoised_macro_uses_only_its_arguments_and_the_language(app, template_name):
+    assert per_request_names(app, template_name, LANGUAGE_NAMES) == (set(), set())
 
 
 def test_the_layout_renders_its_asset_tags_and_navbar_once():
