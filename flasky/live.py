@@ -100,10 +100,19 @@ def current_state(engine):
     try:
         connection = engine.raw_connection()
         try:
-            cursor = connection.cursor()
-            cursor.execute(STATE_SQL)
-            latest, count = cursor.fetchone()
-            cursor.close()
+            # psycopg would open a transaction (BEGIN, then ROLLBACK when the pool takes the connection back): two
+            # round trips of the four this read cost. One statement needs none; psycopg's autocommit is a local flag.
+            single = hasattr(connection.driver_connection, "autocommit") and engine.dialect.name == "postgresql"
+            if single:
+                connection.driver_connection.autocommit = True
+            try:
+                cursor = connection.cursor()
+                cursor.execute(STATE_SQL)
+                latest, count = cursor.fetchone()
+                cursor.close()
+            finally:
+                if single:
+                    connection.driver_connection.autocommit = False
         finally:
             connection.close()
     except dbapi_error as error:  # raised as SQLAlchemy raises it, as an OperationalError when the database is down
