@@ -11,7 +11,7 @@ reads the whole index: ~27 ms at 100,000 names (docs/performance.md).
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from time import monotonic
 
 from flask import current_app
@@ -174,7 +174,15 @@ def _matching(dialect, search, by_role):
 
 def _signer(secret_key=None):
     """Sign cursors with the app's secret key, so that only cursors this app issued are followed."""
-    return Signer(secret_key or current_app.secret_key, salt=CURSOR_SALT)
+    return _signer_for(secret_key or current_app.secret_key)
+
+
+@lru_cache(maxsize=8)
+def _signer_for(secret_key):
+    """Build the cursors' Signer with its key derived once: itsdangerous derives it anew for every signature
+    (a deep page signs or checks four), the signatures are the same."""
+    derived = Signer(secret_key, salt=CURSOR_SALT).derive_key()
+    return Signer(derived, salt=CURSOR_SALT, key_derivation="none")
 
 
 def _encode(direction, row):
@@ -193,8 +201,14 @@ def sign_cursor(direction, last_seen, user_id, secret_key=None):
 
 def read_cursor(cursor):
     """Read a cursor back into (direction, (last_seen, id)); raise InvalidCursor for one the app did not issue."""
+    return _read_cursor(current_app.secret_key, cursor)
+
+
+@lru_cache(maxsize=1024)
+def _read_cursor(secret_key, cursor):
+    """Check and decode a cursor, once per key and cursor (the form's validator and find() both read it)."""
     try:
-        direction, microseconds, user_id = _signer().unsign(cursor).decode("ascii").split(".")
+        direction, microseconds, user_id = _signer(secret_key).unsign(cursor).decode("ascii").split(".")
         if direction not in (AFTER, BEFORE):
             raise ValueError(direction)
         return direction, (EPOCH + int(microseconds) * MICROSECOND, int(user_id))
