@@ -14,7 +14,7 @@ from werkzeug.security import safe_join
 STATIC_URLS = "flasky.static_urls"
 STATIC_DIGESTS = "flasky.static_digests"
 # Entries are per URL prefix and file: a handful in practice. The bound keeps a proxy that forwards arbitrary
-# X-Forwarded-Prefix values from growing the caches without end; past it, values are computed per request.
+# X-Forwarded-Prefix values from growing the caches without end; past it, a cache starts afresh.
 CACHE_LIMIT = 256
 
 
@@ -38,9 +38,12 @@ def _digest(filename):
     return digest
 
 
-def keep(cache, key, value):
-    """Cache a value outside debug mode (files change under a development server), up to CACHE_LIMIT entries."""
-    if not current_app.debug and len(cache) < CACHE_LIMIT:
+def keep(cache, key, value, limit=CACHE_LIMIT):
+    """Cache a value outside debug mode (files change under a development server); a cache holding `limit` entries
+    starts afresh (the entries of the moment come back at once)."""
+    if not current_app.debug:
+        if len(cache) >= limit:
+            cache.clear()
         cache[key] = value
     return value
 

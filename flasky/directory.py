@@ -18,6 +18,7 @@ from flask import current_app
 from itsdangerous import BadSignature, Signer
 from sqlalchemy import bindparam, column, func, select, table, text, tuple_
 
+from .assets import keep
 from .extensions import db
 from .models import Role, User
 from .text import search_key
@@ -98,9 +99,7 @@ def _count(connection, dialect, search, key, role, parameters):
         return COUNT_LIMIT + 1
     count = connection.execute(_count_statement(dialect, search, bool(role)), parameters).scalar_one()
     if count > COUNT_LIMIT:
-        if len(crowded) >= CROWDED_LIMIT:
-            crowded.clear()
-        crowded[(key, role)] = now + CROWDED_SECONDS
+        keep(crowded, (key, role), now + CROWDED_SECONDS, CROWDED_LIMIT)
     return count
 
 

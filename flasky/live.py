@@ -21,6 +21,7 @@ from markupsafe import Markup
 from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from .assets import keep
 from .database import DATABASE_UNAVAILABLE
 from .extensions import db
 from .i18n import current_language, gettext as _
@@ -102,7 +103,7 @@ def current_state(engine):
         try:
             # psycopg would open a transaction (BEGIN, then ROLLBACK when the pool takes the connection back): two
             # round trips of the four this read cost. One statement needs none; psycopg's autocommit is a local flag.
-            single = hasattr(connection.driver_connection, "autocommit") and engine.dialect.name == "postgresql"
+            single = engine.dialect.name == "postgresql"
             if single:
                 connection.driver_connection.autocommit = True
             try:
@@ -174,10 +175,7 @@ def rendered(template_name, state, **context):
             markup = panels.get(key)
             if markup is None:
                 markup = Markup(render_template(template_name, recent=recent(now), **context).strip())
-                if not current_app.debug:  # templates change under a development server
-                    if len(panels) >= PANEL_CACHE_LIMIT:
-                        panels.clear()
-                    panels[key] = markup
+                keep(panels, key, markup, PANEL_CACHE_LIMIT)
     return markup
 
 

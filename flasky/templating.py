@@ -27,7 +27,6 @@ UNITS = (
 )
 RENDERED_ONCE = "flasky.rendered_once"
 MEMOISED, MEMOISED_LIMIT = "flasky.memoised", 4096  # macro outputs kept per app; a full cache starts afresh
-USER_URL_CACHE_SIZE = 4096
 
 
 def time_ago(when, now=None, translations=None):
@@ -61,19 +60,9 @@ def moment_timestamp(when):
     return Markup(when.isoformat(timespec="seconds") + "Z")
 
 
-def user_urls():
-    """Make the user_url filter: url_for('main.user', name=name), built once per name and URL prefix and kept (a
-    directory page's 20 links are the same names for every visitor, ~9 µs each to build)."""
-
-    @lru_cache(maxsize=USER_URL_CACHE_SIZE)
-    def build(script_root, name):  # script_root is only the key: url_for reads it from the request
-        return url_for("main.user", name=name)
-
-    def user_url(name):
-        """Return the URL of a visitor's page."""
-        return build(request.script_root, name)
-
-    return user_url
+def user_url(name):
+    """Return the URL of a visitor's page (the rows and panels that list names keep their markup, URLs included)."""
+    return url_for("main.user", name=name)
 
 
 def utc_datetime(when):
@@ -115,11 +104,7 @@ def memoised(context, macro, *arguments):
     key = (macro.name, context["language"].code, request.script_root, *arguments)
     markup = cache.get(key)
     if markup is None:
-        markup = macro(*arguments)
-        if not current_app.debug:  # templates change under a development server
-            if len(cache) >= MEMOISED_LIMIT:
-                cache.clear()
-            cache[key] = markup
+        markup = keep(cache, key, macro(*arguments), MEMOISED_LIMIT)
     return markup
 
 
@@ -140,7 +125,7 @@ def init_app(app):
     app.add_template_filter(memoised)
     app.add_template_global(utcnow)
     app.add_template_filter(moment_timestamp)
-    app.add_template_filter(user_urls(), "user_url")
+    app.add_template_filter(user_url)
     app.add_template_filter(utc_datetime)
     app.add_template_global(render_once)
     app.extensions["moment"] = StyleFreeMoment
