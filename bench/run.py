@@ -57,6 +57,7 @@ class Result:
     bytes_per_response: float
     ratio: float = 0.0
     baseline: float | None = None  # the bare route's requests/s measured right after this scenario
+    rounds: list | None = None  # requests/s of each round, for scenarios run in alternating rounds
 
 
 @contextlib.contextmanager
@@ -244,20 +245,43 @@ def deep_cursor(env, share=0.9):
 
 
 def directory_scenarios(database_url, args, wanted):
-    """Seed --directory-names names, then run the directory scenarios against one server."""
-    if not wanted & set(DIRECTORY_SCENARIOS):
+    """Seed --directory-names names, then run the directory scenarios against one server in --directory-rounds rounds.
+
+    The scenarios take turns (in reverse order every other round) and each keeps its median round, so the first and
+    the deep page meet the same moments of this machine's drift; deep_page_ratios() compares them round by round.
+    """
+    names = [name for name in DIRECTORY_SCENARIOS if name in wanted]
+    if not names:
         return
     server = Gunicorn(env=flasky_env(database_url), workers=args.workers, cwd=PROJECT)
     migrate(server.env)
     if args.directory_names:
         print(seed(server.env, args.directory_names), file=sys.stderr)
     plans = {**DIRECTORY_PLANS, "deep": f"/users?cursor={deep_cursor(server.env)}"}
+    forms = {"page": {}, "fragment": {"HX-Request": "true", "HX-Target": "directory-rows"}}
+    rounds = {name: [] for name in names}
     with server:
-        for plan, path in plans.items():
-            for form, headers in (("page", {}), ("fragment", {"HX-Request": "true", "HX-Target": "directory-rows"})):
-                name = f"directory_{plan}_{form}"
-                if name in wanted:
-                    yield parse_wrk(name, run_wrk(server.url(path), args, headers=headers))
+        for number in range(args.directory_rounds):
+            for name in names if number % 2 == 0 else reversed(names):
+                _, plan, form = re.fullmatch(r"(directory)_(\w+)_(page|fragment)", name).groups()
+                rounds[name].append(parse_wrk(name, run_wrk(server.url(plans[plan]), args, headers=forms[form])))
+    for name, results in rounds.items():
+        print(f"{name} rounds: " + ", ".join(f"{r.requests_per_second:,.0f}/s" for r in results), file=sys.stderr)
+        median = sorted(results, key=lambda result: result.requests_per_second)[len(results) // 2]
+        median.rounds = [result.requests_per_second for result in results]
+        yield median
+
+
+def deep_page_ratios(results):
+    """Return {form: the deep page's requests/s over the first page's, the median of their rounds' ratios}."""
+    by_name = {result.name: result for result in results}
+    ratios = {}
+    for form in ("page", "fragment"):
+        first, deep = by_name.get(f"directory_first_{form}"), by_name.get(f"directory_deep_{form}")
+        if first and deep and first.rounds and len(first.rounds) == len(deep.rounds):
+            pairs = sorted(d / f for f, d in zip(first.rounds, deep.rounds))
+            ratios[form] = pairs[len(pairs) // 2]
+    return ratios
 
 
 STREAM_PATH = "/greetings/stream"
@@ -480,6 +504,12 @@ def table(results, cap=None, streams=100):
                      f"serves {crowd.requests_per_second / none.requests_per_second:.2f}× the requests/s of the same "
                      f"server with none open (target ≥ 0.8×), p99 {crowd.p99_ms:.2f} ms against "
                      f"{none.p99_ms:.2f} ms.")
+    ratios = deep_page_ratios(results)
+    if ratios:
+        lines.append("")
+        lines.append("Deep page (a cursor past 90% of the names) against the first page, the median of the rounds' "
+                     "requests/s ratios (target ≥ 0.90×): " + ", ".join(f"{ratio:.2f}× as the {form}"
+                                                                       for form, ratio in ratios.items()) + ".")
     if cap is not None:
         page = "no answer" if cap.page_ms is None else f"a median {cap.page_ms:.1f} ms"
         lines.append("")
@@ -508,6 +538,8 @@ def main():
     parser.add_argument("--directory-names", type=int, default=100_000,
                         help="fake names seeded for the directory scenarios (the issue: 100,000 on SQLite, "
                              "1,000,000 on PostgreSQL; 0: the --database-url's names as they are)")
+    parser.add_argument("--directory-rounds", type=int, default=3,
+                        help="alternating rounds of the directory scenarios (each keeps its median round)")
     parser.add_argument("--streams", type=int, default=100, help="event streams held open in get_full_streams_open")
     parser.add_argument("--live-rounds", type=int, default=3,
                         help="alternating runs of get_full_gthread and get_full_streams_open (the median is kept)")
