@@ -169,10 +169,11 @@ def test_an_unknown_role_is_a_400_not_a_500(client, met, role):
     assert answer.status_code == 400 and answer.text_of("directory-error") == "Not a valid choice."
 
 
-def follow_next(client, url):
-    """Walk the no-JS Next links from url; return every page's names."""
+def follow_next(client, url, most=50):
+    """Walk the no-JS Next links from url; return every page's names (failing past `most` pages: a loop)."""
     pages = []
     while url:
+        assert len(pages) < most, f"Next links still going after {most} pages: {pages[-2:]}"
         page = client.get(url)
         assert page.status_code == 200
         pages.append(listed(page))
@@ -195,6 +196,22 @@ def test_next_links_visit_every_matching_name_exactly_once_and_previous_goes_bac
     assert paging == ["Previous names", "More names"]
     assert back.soup.select_one("#directory-more")["aria-label"] == "More visitors"
     assert back.soup.select_one("#directory-rows li span").get_text().startswith("Userfirst seen ")
+    first = client.get(back.soup.select_one("a[rel=prev]")["href"])
+    assert listed(first) == names[:20] and first.soup.select_one("a[rel=prev]") is None
+
+
+def test_a_crowded_search_pages_both_ways_through_the_walk(client, met, monkeypatch):
+    monkeypatch.setattr(directory, "COUNT_LIMIT", 0)  # every page found by the walk (PostgreSQL's index-only one)
+    names = [f"user{number:03d}" for number in range(45)]
+    met([name for pair in zip(names, (f"other{number:03d}" for number in range(45))) for name in pair])
+    pages = follow_next(client, "/users?q=USER")
+    assert [len(page) for page in pages] == [20, 20, 5]
+    assert sum(pages, []) == names
+    last = client.get("/users?q=USER")
+    for _ in range(2):
+        last = client.get(last.soup.select_one("a[rel=next]")["href"])
+    back = client.get(last.soup.select_one("a[rel=prev]")["href"])
+    assert listed(back) == names[20:40]
     first = client.get(back.soup.select_one("a[rel=prev]")["href"])
     assert listed(first) == names[:20] and first.soup.select_one("a[rel=prev]") is None
 
