@@ -10,7 +10,8 @@
 Every server is started and stopped by this script (flasky.testing.Gunicorn); every load is bounded by --duration.
 Flasky runs as deployed, Flask-Limiter included (only the name form's limit is raised, see flasky_env). The wrk
 script posting the name form is bench/post.lua. Prints a table: requests/s, p50, p99, errors, bytes per response and
-the ratio to the bare route, measured again right after each scenario (this machine's speed drifts). The
+the ratio to the bare route, measured again right after each scenario (this machine's speed drifts; the directory
+scenarios take turns with it in rounds). The
 live-greetings scenarios serve Flasky as the README's production command does (gthread workers) and hold open
 server-sent event streams with StreamCrowd while wrk loads `GET /`.
 """
@@ -25,6 +26,7 @@ import secrets
 import selectors
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -244,11 +246,12 @@ def deep_cursor(env, share=0.9):
     return sign_cursor(AFTER, last_seen, row.id, secret_key=env["SECRET_KEY"])
 
 
-def directory_scenarios(database_url, args, wanted):
+def directory_scenarios(database_url, args, wanted, bare_route):
     """Seed --directory-names names, then run the directory scenarios against one server in --directory-rounds rounds.
 
-    The scenarios take turns (in reverse order every other round) and each keeps its median round, so the first and
-    the deep page meet the same moments of this machine's drift; deep_page_ratios() compares them round by round.
+    The scenarios and the bare route take turns (in reverse order every other round), so that each meets the same
+    moments of this machine's drift: a scenario keeps its median round, and its ratio is the median of its rounds'
+    ratios to the bare route of the same round; deep_page_ratios() compares the first and deep page likewise.
     """
     names = [name for name in DIRECTORY_SCENARIOS if name in wanted]
     if not names:
@@ -259,16 +262,21 @@ def directory_scenarios(database_url, args, wanted):
         print(seed(server.env, args.directory_names), file=sys.stderr)
     plans = {**DIRECTORY_PLANS, "deep": f"/users?cursor={deep_cursor(server.env)}"}
     forms = {"page": {}, "fragment": {"HX-Request": "true", "HX-Target": "directory-rows"}}
-    rounds = {name: [] for name in names}
+    rounds, bare = {name: [] for name in names}, []
     with server:
         for number in range(args.directory_rounds):
-            for name in names if number % 2 == 0 else reversed(names):
+            for name in [*names, "bare"] if number % 2 == 0 else ["bare", *reversed(names)]:
+                if name == "bare":
+                    bare.append(bare_route().requests_per_second)
+                    continue
                 _, plan, form = re.fullmatch(r"(directory)_(\w+)_(page|fragment)", name).groups()
                 rounds[name].append(parse_wrk(name, run_wrk(server.url(plans[plan]), args, headers=forms[form])))
+    print("bare route rounds: " + ", ".join(f"{value:,.0f}/s" for value in bare), file=sys.stderr)
     for name, results in rounds.items():
         print(f"{name} rounds: " + ", ".join(f"{r.requests_per_second:,.0f}/s" for r in results), file=sys.stderr)
         median = sorted(results, key=lambda result: result.requests_per_second)[len(results) // 2]
         median.rounds = [result.requests_per_second for result in results]
+        median.ratio = statistics.median(value / baseline for value, baseline in zip(median.rounds, bare))
         yield median
 
 
@@ -279,8 +287,7 @@ def deep_page_ratios(results):
     for form in ("page", "fragment"):
         first, deep = by_name.get(f"directory_first_{form}"), by_name.get(f"directory_deep_{form}")
         if first and deep and first.rounds and len(first.rounds) == len(deep.rounds):
-            pairs = sorted(d / f for f, d in zip(first.rounds, deep.rounds))
-            ratios[form] = pairs[len(pairs) // 2]
+            ratios[form] = statistics.median(d / f for f, d in zip(first.rounds, deep.rounds))
     return ratios
 
 
@@ -580,12 +587,13 @@ def main():
             results.extend(with_baseline(flasky_scenarios(server.base, wanted, args)))
         results.extend(with_baseline(mail_latency_scenarios(tmp, args, wanted)))
         # A database of its own (on SQLite), so the name-form scenarios' rows do not count among the seeded ones.
-        results.extend(with_baseline(directory_scenarios(args.database_url or f"sqlite:///{tmp}/directory.sqlite",
-                                                         args, wanted)))
+        # Measured in rounds with the bare route: each ratio is already to the bare route of its own round.
+        results.extend(directory_scenarios(args.database_url or f"sqlite:///{tmp}/directory.sqlite", args, wanted,
+                                           bare_route))
         results.extend(with_baseline(live_scenarios(tmp, args, wanted)))
         cap = stream_cap(tmp, args) if "live_streams_per_worker" in wanted else None
     for result in results:
-        result.ratio = result.requests_per_second / (result.baseline or bare.requests_per_second)
+        result.ratio = result.ratio or result.requests_per_second / (result.baseline or bare.requests_per_second)
     baselines = [result.baseline for result in results if result.baseline]
     if baselines:
         print(f"The bare route ran at {min(baselines):,.0f}-{max(baselines):,.0f} requests/s between scenarios "
