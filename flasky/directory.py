@@ -9,7 +9,6 @@ at a million names). On SQLite a search of one or two characters always walks (t
 reads the whole index: ~27 ms at 100,000 names (docs/performance.md).
 """
 
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache, lru_cache
@@ -20,6 +19,7 @@ from itsdangerous import BadSignature, Signer
 from sqlalchemy import bindparam, column, func, select, table, text, tuple_
 
 from .assets import keep
+from .database import reading_connection
 from .extensions import db
 from .models import Role, User
 from .text import search_key
@@ -66,7 +66,7 @@ def find(query="", role=None, cursor=None):
     key = search_key(query) if query else ""
     search = _search_kind(dialect, key)
     parameters = _parameters(key, role, position)
-    with _reading(dialect) as connection:
+    with reading_connection() as connection:
         count = _count(connection, dialect, search, key, role, parameters)
         # Few matches: let the substring index find them all, then sort. Many: walking the (last_seen, id) index and
         # testing each key finds a page's worth within a few rows.
@@ -86,20 +86,6 @@ def find(query="", role=None, cursor=None):
         next_cursor=_encode(AFTER, rows[-1]) if has_next and rows else None,
         previous_cursor=_encode(BEFORE, rows[0]) if has_previous else None,
     )
-
-
-@contextmanager
-def _reading(dialect):
-    """Lend a connection for a page's SELECTs: on PostgreSQL one outside any transaction (psycopg's autocommit is a
-    local flag), which saves the BEGIN and ROLLBACK round trips, two of the four a page cost; elsewhere the session's.
-
-    The count and the rows may then see different moments, as "more than 1,000" already may: no page is written.
-    """
-    if dialect != "postgresql":
-        yield db.session.connection()
-        return
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        yield connection
 
 
 def _count(connection, dialect, search, key, role, parameters):
@@ -165,7 +151,7 @@ def _rows_statement(dialect, search, by_role, direction, from_position):
 
     def paged(statement):
         statement = statement.order_by(*order)
-        return (statement.where(after) if from_position or direction == BEFORE else statement).limit(PAGE_SIZE + 1)
+        return (statement.where(after) if from_position else statement).limit(PAGE_SIZE + 1)  # BEFORE has one
 
     if dialect == "postgresql" and search == SCAN and not by_role:
         # PostgreSQL tests a filter on the heap's row, not the index's, unless the scan is index-only: the walk picks

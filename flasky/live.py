@@ -22,7 +22,7 @@ from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from .assets import keep
-from .database import DATABASE_UNAVAILABLE
+from .database import DATABASE_UNAVAILABLE, reading_connection
 from .extensions import db
 from .i18n import current_language, gettext as _
 from .models import GreetingEvent, User, utcnow
@@ -61,10 +61,10 @@ def record_greeting(connection, user_id, is_new, now):
     return event_id
 
 
-def prune(keep, days=None):
-    """Delete the greeting events beyond the newest `keep`, and those older than `days` days; return how many."""
+def prune(kept, days=None):
+    """Delete the greeting events beyond the newest `kept`, and those older than `days` days; return how many."""
     deleted = 0
-    newest_dropped = (select(GreetingEvent.id).order_by(GreetingEvent.id.desc()).offset(keep).limit(1)
+    newest_dropped = (select(GreetingEvent.id).order_by(GreetingEvent.id.desc()).offset(kept).limit(1)
                       .scalar_subquery())
     deleted += db.session.execute(delete(GreetingEvent).where(GreetingEvent.id <= newest_dropped)).rowcount
     if days is not None:
@@ -85,9 +85,9 @@ class Recent:
 def recent(now=None):
     """Read the last SHOWN greetings of stored users and how many users were seen in the last five minutes."""
     now = now or utcnow()
-    connection = db.session.connection()
-    greetings = connection.execute(_recent_statement()).all()
-    active = connection.execute(_active_statement(), {"since": now - ACTIVE_WINDOW}).scalar_one()
+    with reading_connection() as connection:
+        greetings = connection.execute(_recent_statement()).all()
+        active = connection.execute(_active_statement(), {"since": now - ACTIVE_WINDOW}).scalar_one()
     return Recent(greetings, active)
 
 
