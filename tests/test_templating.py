@@ -37,8 +37,6 @@ def per_request_names(app, template_name, passed=frozenset()):
 
 
 MEMOISED_CALLS = re.compile(r"{{\s*(\w+)\s*\|\s*memoised\(")
-# Per request, but a function of the language: the role names translated (views.translated_roles()).
-LANGUAGE_NAMES = {"role_labels"}
 
 
 def memoised_macro_templates():
@@ -57,7 +55,7 @@ def test_the_directory_rows_are_the_memoised_macros():
 
 @pytest.mark.parametrize("template_name", sorted(memoised_macro_templates()))
 def test_a_memoised_macro_uses_only_its_arguments_and_the_language(app, template_name):
-    assert per_request_names(app, template_name, LANGUAGE_NAMES) == (set(), set())
+    assert per_request_names(app, template_name) == (set(), set())
 
 
 def test_the_layout_renders_its_asset_tags_and_navbar_once():

@@ -89,12 +89,14 @@ def user(name):
     if found is None:
         # Only printable names are echoed: no invisible or direction-changing characters in our message.
         abort(404, description=_("Nobody called “%(name)s” has been here yet.", name=name) if name.isprintable() else None)
-    return hypermedia.render("user.html", "partials/user-card.html", user=found, role_labels=translated_roles())
+    return hypermedia.render("user.html", "partials/user-card.html", user=found)
 
 
-def translated_roles():
-    """Return each role's name in the visitor's language, translated once per request rather than once per row."""
-    return {name: str(label) for name, label in ROLE_LABELS.items()}
+@bp.app_template_filter()
+def role_label(name):
+    """Write a role's name in the visitor's language (the database keeps the book's English names)."""
+    label = ROLE_LABELS.get(name)
+    return name if label is None else str(label)
 
 
 @bp.get("/users")
@@ -115,7 +117,7 @@ def users():
         oob=("partials/directory-rows.html",) if loading_more else ("partials/directory-count.html",
                                                                      "partials/directory-more.html"),
         status=200 if valid else 400, push_url=False if loading_more else address, form=form, found=found,
-        role_labels=translated_roles(), appending=loading_more)
+        appending=loading_more)
 
 
 @bp.post("/language")
