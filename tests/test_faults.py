@@ -1,11 +1,13 @@
 """Faults: an unreachable or read-only database gets a 503 and heals by itself; 500s log one line; /healthz."""
 
 import logging
+import time
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 
-from flasky import create_app
+from flasky import create_app, database
 from flasky.extensions import db as _db
 from flasky.testing import free_port
 
@@ -94,6 +96,66 @@ def test_postgresql_restarting_is_a_503_then_the_pool_recovers_by_itself(make_ap
     assert app.test_client().get("/healthz").status_code == 200
     with app.app_context():
         assert _db.session.scalars(text("SELECT username FROM users ORDER BY id")).all() == ["Alice", "Bob"]
+
+
+def backend_pids(postgres, database):
+    """Return the server processes serving a database, read over a connection of the test's own."""
+    import psycopg
+
+    with psycopg.connect(f"host=127.0.0.1 port={postgres.port} user=postgres dbname=postgres", autocommit=True) as conn:
+        return conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [database]).fetchall()
+
+
+def terminate_backends(postgres, database):
+    """End every server process serving a database, as an administrator's pg_terminate_backend() does, and wait."""
+    import psycopg
+
+    with psycopg.connect(f"host=127.0.0.1 port={postgres.port} user=postgres dbname=postgres", autocommit=True) as conn:
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [database])
+    for _ in range(100):
+        if not backend_pids(postgres, database):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the backends of {database} outlived pg_terminate_backend()")
+
+
+@pytest.fixture
+def pings(monkeypatch):
+    """Count the pings the pool's checks send (each still goes to the server)."""
+    sent = []
+    ping = PGDialect_psycopg.do_ping
+
+    def counted(dialect, dbapi_connection):
+        sent.append(dbapi_connection)
+        return ping(dialect, dbapi_connection)
+
+    monkeypatch.setattr(PGDialect_psycopg, "do_ping", counted)
+    return sent
+
+
+def test_a_connection_the_server_ended_is_replaced_before_a_page_uses_it(make_app, postgres, pings):
+    app = make_app(SQLALCHEMY_DATABASE_URI=postgres.create_database("terminated"))
+    create_tables(app)
+    assert submit(app, "Alice").status_code == 303, "pooled connections now exist"
+    [before] = backend_pids(postgres, "terminated")
+    terminate_backends(postgres, "terminated")
+    assert app.test_client().get("/user/Alice").status_code == 200, "no 503: the dead connection was not lent"
+    assert len(pings) == 1, "its socket turned readable, so it was pinged"
+    assert submit(app, "Bob").status_code == 303
+    assert before not in backend_pids(postgres, "terminated")
+
+
+def test_a_connection_in_steady_use_is_lent_without_a_ping_and_an_idle_one_is_pinged(make_app, postgres, pings,
+                                                                                      monkeypatch):
+    app = make_app(SQLALCHEMY_DATABASE_URI=postgres.create_database("steady"))
+    create_tables(app)
+    client = app.test_client()
+    for _ in range(5):
+        assert client.get("/users").status_code == 200
+    assert pings == [], "back within seconds, its socket silent: no round trip"
+    monkeypatch.setattr(database, "STALE_AFTER_SECONDS", 0)
+    assert client.get("/users").status_code == 200
+    assert len(pings) == 1, "idle past STALE_AFTER_SECONDS: pinged"
 
 
 def test_healthz_reports_ok_as_json_without_a_session_or_cache(client):
