@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from functools import partial
 from time import monotonic
 
-from sqlalchemy import event
+from sqlalchemy import event, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import InterfaceError, InvalidatePoolError, OperationalError, TimeoutError as PoolTimeoutError
 
@@ -27,6 +27,12 @@ def insert_unless_taken(dialect_name, target, *unique_columns):
     return _INSERTS[dialect_name](target).on_conflict_do_nothing(index_elements=list(unique_columns))
 
 
+def constant(number):
+    """Write a LIMIT into the SQL instead of binding it: PostgreSQL plans a prepared statement with LIMIT $1 anew on
+    every run (a generic plan must guess the limit, so it never wins), ~0.1 ms of a directory page's statement."""
+    return literal_column(str(int(number)))
+
+
 @contextmanager
 def reading_connection():
     """Lend a connection for SELECTs that write nothing and need no snapshot of their own (a directory page, the live
@@ -39,6 +45,22 @@ def reading_connection():
         return
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         yield connection
+
+
+@contextmanager
+def planned_for_values(connection):
+    """Have PostgreSQL plan the statements run meanwhile for their values, for those whose best plan depends on them
+    (a LIKE pattern): psycopg prepares a statement run five times, and PostgreSQL then keeps one generic plan, blind
+    to the values. Nothing is prepared or reused on the connection meanwhile; other databases are left alone."""
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    threshold, driver.prepare_threshold = driver.prepare_threshold, None
+    try:
+        yield
+    finally:
+        driver.prepare_threshold = threshold
 
 
 def _tune_sqlite(busy_timeout_ms, dbapi_connection, _connection_record):

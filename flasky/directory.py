@@ -19,7 +19,7 @@ from itsdangerous import BadSignature, Signer
 from sqlalchemy import bindparam, column, func, select, table, text, tuple_
 
 from .assets import keep
-from .database import reading_connection
+from .database import constant, planned_for_values, reading_connection
 from .extensions import db
 from .models import Role, User
 from .text import search_key
@@ -72,8 +72,8 @@ def find(query="", role=None, cursor=None):
         # testing each key finds a page's worth within a few rows.
         if search in (FTS, LIKE) and count > COUNT_LIMIT:
             search = SCAN
-        rows = connection.execute(_rows_statement(dialect, search, bool(role), direction, position is not None),
-                                  parameters).all()
+        statement = _rows_statement(dialect, search, bool(role), direction, position is not None)
+        rows = _run(connection, search, statement, parameters).all()
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     if direction == BEFORE:
@@ -98,10 +98,21 @@ def _count(connection, dialect, search, key, role, parameters):
     now = monotonic()
     if crowded.get((key, role), 0) > now:
         return COUNT_LIMIT + 1
-    count = connection.execute(_count_statement(dialect, search, bool(role)), parameters).scalar_one()
+    statement = _count_statement(dialect, search, bool(role), COUNT_LIMIT + 1)
+    count = _run(connection, search, statement, parameters).scalar_one()
     if count > COUNT_LIMIT:
         keep(crowded, (key, role), now + CROWDED_SECONDS, CROWDED_LIMIT)
     return count
+
+
+def _run(connection, search, statement, parameters):
+    """Run a statement, planned for its pattern when it tests one with LIKE: PostgreSQL's generic plan walks the
+    (last_seen, id) index whatever the pattern, 0.9-2 s for a rare one at a million names once a common one with a
+    role has run five times (docs/performance.md)."""
+    if search != LIKE:
+        return connection.execute(statement, parameters)
+    with planned_for_values(connection):
+        return connection.execute(statement, parameters)  # psycopg's cursor holds every row by now
 
 
 # How a search is served: not at all (no query), pg_trgm's LIKE, SQLite's FTS5 table, or a test of each key.
@@ -120,8 +131,7 @@ def _search_kind(dialect, key):
 def _parameters(key, role, position):
     """Bind a search's values: the key in each form the statements read it, the role and the cursor's position."""
     escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    parameters = {"key": key, "pattern": f"%{escaped}%", "phrase": '"' + key.replace('"', '""') + '"', "role": role,
-                  "count_limit": COUNT_LIMIT + 1}
+    parameters = {"key": key, "pattern": f"%{escaped}%", "phrase": '"' + key.replace('"', '""') + '"', "role": role}
     if position is not None:
         parameters["last_seen"], parameters["user_id"] = position
     return parameters
@@ -130,14 +140,14 @@ def _parameters(key, role, position):
 # Statements are built once per shape and run with fresh parameters: building one costs about as much as SQLite
 # running it (~0.5 ms a page otherwise, in SQLAlchemy's coercions).
 @cache
-def _count_statement(dialect, search, by_role):
-    """Count the matches up to COUNT_LIMIT + 1: on SQLite's search index alone when no role is asked (~10x cheaper
-    than joining each match to its user)."""
+def _count_statement(dialect, search, by_role, limit):
+    """Count the matches up to limit (COUNT_LIMIT + 1): on SQLite's search index alone when no role is asked (~10x
+    cheaper than joining each match to its user)."""
     if search == FTS and not by_role:
         matching = select(SEARCH_TABLE.c.rowid).where(PHRASE_MATCH)
     else:
         matching = _matching(dialect, search, by_role)
-    return select(func.count()).select_from(matching.limit(bindparam("count_limit")).subquery())
+    return select(func.count()).select_from(matching.limit(constant(limit)).subquery())
 
 
 @cache
@@ -151,7 +161,8 @@ def _rows_statement(dialect, search, by_role, direction, from_position):
 
     def paged(statement):
         statement = statement.order_by(*order)
-        return (statement.where(after) if from_position else statement).limit(PAGE_SIZE + 1)  # BEFORE has one
+        # A BEFORE cursor always has a position.
+        return (statement.where(after) if from_position else statement).limit(constant(PAGE_SIZE + 1))
 
     if dialect == "postgresql" and search == SCAN and not by_role:
         # PostgreSQL tests a filter on the heap's row, not the index's, unless the scan is index-only: the walk picks

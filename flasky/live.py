@@ -22,7 +22,7 @@ from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from .assets import keep
-from .database import DATABASE_UNAVAILABLE, reading_connection
+from .database import DATABASE_UNAVAILABLE, constant, reading_connection
 from .extensions import db
 from .i18n import current_language, gettext as _
 from .models import GreetingEvent, User, utcnow
@@ -137,7 +137,7 @@ def _prune_statement():
 @cache
 def _recent_statement():
     return (select(GreetingEvent.id, User.username, GreetingEvent.created_at, GreetingEvent.is_new)
-            .join(User, User.id == GreetingEvent.user_id).order_by(GreetingEvent.id.desc()).limit(SHOWN))
+            .join(User, User.id == GreetingEvent.user_id).order_by(GreetingEvent.id.desc()).limit(constant(SHOWN)))
 
 
 @cache

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import event, insert, select, text, update
 
 from flasky import directory
 from flasky.extensions import db
@@ -276,6 +276,35 @@ def test_a_page_costs_two_statements_whatever_it_shows(client, met, statements):
             statements.clear()
             assert get(url).status_code == 200
             assert len(statements) <= 2, statements
+
+
+def prepared_plans(app):
+    """Return how often PostgreSQL used a generic and a custom plan for each statement prepared on the app's pooled
+    connections (pg_prepared_statements is per connection: all of them are checked out at once to read it)."""
+    plans = {}
+    with app.app_context():
+        connections = [db.engine.connect() for _ in range(db.engine.pool.checkedin())]
+        try:
+            for connection in connections:
+                for statement, generic, custom in connection.execute(
+                        text("SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements")):
+                    plans[statement] = (generic, custom)
+        finally:
+            for connection in connections:
+                connection.close()
+    return plans
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_postgresql_plans_each_search_for_its_pattern_and_keeps_one_plan_for_the_rest(client, met, app):
+    met(NAMES)
+    for _ in range(15):  # psycopg prepares a statement on its sixth run; PostgreSQL plans it for its values five times
+        for query in ({"q": ""}, {"q": "ann"}, {"q": "zqx"}, {"q": "ann", "role": "Moderator"}):
+            assert client.get("/users", query_string=query).status_code == 200
+    plans = {statement: plan for statement, plan in prepared_plans(app).items() if statement.startswith("SELECT")}
+    assert not [statement for statement in plans if " LIKE " in statement], (
+        "a generic plan cannot see the pattern: for a rare one it walks the whole index")
+    assert len(plans) == 2 and all(generic > 0 for generic, _ in plans.values()), "the list's plans are kept"
 
 
 def test_the_count_is_bounded(app, client, met, monkeypatch):
