@@ -178,7 +178,10 @@ def _matching(dialect, search, by_role):
     statement = select(User.id, User.username, User.first_seen, User.last_seen, Role.name.label("role")).outerjoin(
         Role, User.role_id == Role.id)
     if by_role:
-        statement = statement.where(Role.name == bindparam("role"))
+        # By id, looked up once in the statement: the (role_id, last_seen, id) index then reads the role's names in
+        # the directory's order (a rare role's page read ~20,000 entries when filtered on the joined name).
+        role_id = select(Role.id).where(Role.name == bindparam("role")).scalar_subquery()
+        statement = statement.where(User.role_id == role_id)
     if search == LIKE:
         # pg_trgm's GIN index serves LIKE '%...%'; %, _ and \ are escaped, so they match themselves.
         return statement.where(User.search_key.like(bindparam("pattern"), escape="\\"))

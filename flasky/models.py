@@ -65,6 +65,8 @@ class User(db.Model):
         # The directory's order, most recently seen first, walked by keyset pagination; the key in it lets a search
         # test each entry without reading the row (SQLite).
         Index("ix_users_last_seen_id", "last_seen", "id", "search_key"),
+        # The same order within each role, for the directory's role filter.
+        Index("ix_users_role_id_last_seen_id", "role_id", "last_seen", "id"),
         # PostgreSQL: trigram index serving LIKE '%...%' on the key (SQLite has the FTS5 table below instead).
         Index(TRIGRAM_INDEX, "search_key", postgresql_using="gin",
               postgresql_ops={"search_key": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
