@@ -77,6 +77,14 @@ def _note_return(_dbapi_connection, connection_record, *_):
     connection_record.info[RETURNED] = monotonic()
 
 
+def _has_news(dbapi_connection):
+    """Tell, without waiting, whether the server wrote to (or closed) a connection's socket; poll(), unlike select(),
+    takes any descriptor number."""
+    poller = select.poll()
+    poller.register(dbapi_connection.fileno(), select.POLLIN)
+    return bool(poller.poll(0))
+
+
 def _ping_if_stale(dialect, dbapi_connection, connection_record, _proxy):
     """Ping a PostgreSQL connection before lending it only when it may have died unseen, and replace the pool's
     connections when it has (what pool_pre_ping does, but its round trip on every checkout cost ~10% of a page).
@@ -86,7 +94,7 @@ def _ping_if_stale(dialect, dbapi_connection, connection_record, _proxy):
     it), or whose server has spoken, is pinged.
     """
     idle = monotonic() - connection_record.info.get(RETURNED, 0.0)
-    if idle < STALE_AFTER_SECONDS and not select.select([dbapi_connection], [], [], 0)[0]:
+    if idle < STALE_AFTER_SECONDS and not _has_news(dbapi_connection):
         return
     try:
         dialect.do_ping(dbapi_connection)
