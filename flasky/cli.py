@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 from contextlib import chdir
+from functools import wraps
 from pathlib import Path
 
 import click
@@ -15,6 +16,8 @@ from sqlalchemy import select, update
 
 from . import live
 from .extensions import db
+from .i18n import force_language, gettext as _, ngettext, terminal_language
+from .main.forms import ROLE_LABELS
 from .models import OutboxMessage, Role, User
 from .outbox import delivery
 from .seeding import CHINESE_SHARE, SeedingError, seed_users
@@ -106,34 +109,50 @@ def translate_compile():
     pybabel("compile", "-d", str(TRANSLATIONS), "--statistics")
 
 
+def in_terminal_language(command):
+    """Have a command speak the terminal's language (LANG=zh_CN.UTF-8: Chinese), as pages speak the visitor's; its
+    --help stays English, written before any app is there to translate it."""
+
+    @wraps(command)
+    def run(*args, **kwargs):
+        with force_language(terminal_language()):
+            return command(*args, **kwargs)
+
+    return run
+
+
 @live_cli.command("prune")
 @click.option("--keep", type=click.IntRange(min=0), help="How many of the newest events to keep.  [default: "
               "FLASKY_LIVE_KEEP_EVENTS, 1000]")
 @click.option("--days", type=click.FloatRange(min=0), help="Also delete events older than this many days.")
+@in_terminal_language
 def live_prune(keep, days):
     """Delete greeting events beyond the newest N (and, with --days, older ones); the panel shows the last 10."""
     keep = current_app.config["FLASKY_LIVE_KEEP_EVENTS"] if keep is None else keep
     deleted = live.prune(keep, days)
-    click.echo(f"Deleted {deleted} greeting event(s).")
+    click.echo(ngettext("Deleted %(num)d greeting event.", "Deleted %(num)d greeting events.", deleted))
 
 
 @users_cli.command("set-role")
 @click.argument("name")
 @click.argument("role")
+@in_terminal_language
 def users_set_role(name, role):
     """Give a stored user one of the roles (User, Moderator, Administrator)."""
     username = normalise_name(name)
     if not username:
-        raise click.ClickException("Please give a user's name.")
+        raise click.ClickException(_("Please give a user's name."))
     roles = {stored.name: stored for stored in db.session.scalars(select(Role).order_by(Role.id))}
     if role not in roles:
-        raise click.ClickException(f"There is no role {role!r}; the roles are {', '.join(roles)}.")
+        # TRANSLATORS: the roles are listed as typed on the command line (User, Moderator, Administrator).
+        raise click.ClickException(_("There is no role %(role)r; the roles are %(roles)s.", role=role,
+                                     roles=", ".join(roles)))
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise click.ClickException(f"No user is named {username!r}.")
+        raise click.ClickException(_("No user is named %(name)r.", name=username))
     user.role = roles[role]
     db.session.commit()
-    click.echo(f"{user.username} is now {role}.")
+    click.echo(_("%(name)s is now %(role)s.", name=user.username, role=ROLE_LABELS.get(role, role)))
 
 
 # Unknown options stay arguments, so that `seed -1` reaches the range check instead of "No such option: -1".
@@ -142,6 +161,7 @@ def users_set_role(name, role):
 @click.option("--seed", type=int, help="Seed the random choices, for a reproducible run.")
 @click.option("--chinese-share", type=float, default=CHINESE_SHARE, show_default="1/3",
               help="The share of Chinese names, from 0 to 1.")
+@in_terminal_language
 def users_seed(count, seed, chinese_share):
     """Add N new fake visitors, English and Chinese names, seen over the last two years."""
     start = time.perf_counter()
@@ -150,14 +170,15 @@ def users_seed(count, seed, chinese_share):
 
     def progress(inserted):
         if inserted < count and inserted // step > reported[0] // step:
-            click.echo(f"{inserted} of {count} names added...")
+            click.echo(_("%(done)d of %(count)d names added...", done=inserted, count=count))
             reported[0] = inserted
 
     try:
         inserted = seed_users(count, seed=seed, chinese_share=chinese_share, progress=progress)
     except SeedingError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Added {inserted} names in {time.perf_counter() - start:.1f} s.")
+    click.echo(ngettext("Added %(num)d name in %(seconds).1f s.", "Added %(num)d names in %(seconds).1f s.", inserted,
+                        seconds=time.perf_counter() - start))
 
 
 def init_app(app):

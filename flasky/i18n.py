@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import quote, urlsplit
 
-from babel.core import negotiate_locale
+from babel.core import default_locale, negotiate_locale
 from flask import current_app, g, has_request_context, request
 from flask_babel import LazyString, force_locale, get_translations
 from werkzeug.datastructures import LanguageAccept
@@ -116,6 +116,13 @@ def current_language():
     """Return the Language of this request (or of force_language())."""
     found = current_voice()
     return found.language if found else LANGUAGES[DEFAULT_LANGUAGE]
+
+
+def terminal_language():
+    """Return the catalog a terminal's locale asks for, read as gettext reads it (LANGUAGE, LC_ALL, LC_MESSAGES,
+    then LANG); English when it names none of ours, "C" included."""
+    found = default_locale(("LANGUAGE", "LC_ALL", "LC_MESSAGES"))
+    return (best_language([found.replace("_", "-")]) if found else None) or DEFAULT_LANGUAGE
 
 
 @contextmanager

@@ -9,6 +9,7 @@ from sqlalchemy import select, text
 
 from .database import UPSERT_DIALECTS, insert_unless_taken
 from .extensions import db
+from .i18n import gettext as _
 from .models import USERNAME_MAX_LENGTH, Role, User, utcnow
 from .text import normalise_name, search_key
 
@@ -88,19 +89,21 @@ def _weighted(frequencies):
 def seed_users(count, *, seed=None, chinese_share=CHINESE_SHARE, batch_size=BATCH_SIZE, progress=None):
     """Add `count` new fake users seen over the last two years, calling progress(total) per batch; return how many."""
     if not 1 <= count <= MAX_COUNT:
-        raise SeedingError(f"The number of names must be between 1 and {MAX_COUNT:,}, not {count:,}.")
+        raise SeedingError(_("The number of names must be between 1 and %(most)s, not %(count)s.",
+                              most=f"{MAX_COUNT:,}", count=f"{count:,}"))
     if not 0 <= chinese_share <= 1:
-        raise SeedingError(f"The share of Chinese names must be between 0 and 1, not {chinese_share}.")
+        raise SeedingError(_("The share of Chinese names must be between 0 and 1, not %(share)s.", share=chinese_share))
     engine = db.engine
     if engine.dialect.name not in UPSERT_DIALECTS:
-        raise SeedingError(f"Seeding supports SQLite and PostgreSQL, not {engine.dialect.name}.")
+        raise SeedingError(_("Seeding supports SQLite and PostgreSQL, not %(database)s.", database=engine.dialect.name))
     # Names someone else stored meanwhile are skipped; the rowcount says what really went in.
     statement = insert_unless_taken(engine.dialect.name, User.__table__, "username")
     with engine.connect() as connection:
         role_ids = dict(connection.execute(select(Role.name, Role.id)).all())
         taken = set(connection.scalars(select(User.username)))
     if missing := [name for name in Role.NAMES if name not in role_ids]:
-        raise SeedingError(f"The database has no role {', '.join(missing)}: run `flask db upgrade` first.")
+        raise SeedingError(_("The database has no role %(roles)s: run `flask db upgrade` first.",
+                              roles=", ".join(missing)))
     rng = random.Random(seed)
     maker = NameMaker(rng, chinese_share)
     now, history = utcnow(), HISTORY.total_seconds()
@@ -109,7 +112,8 @@ def seed_users(count, *, seed=None, chinese_share=CHINESE_SHARE, batch_size=BATC
         new = [name for name in dict.fromkeys(map(normalise_name, maker.batch(batch_size)))
                if name not in taken and len(name) <= USERNAME_MAX_LENGTH]
         if len(new) < MIN_NEW_SHARE * batch_size:
-            raise SeedingError(f"Faker's name lists are running out of new names after {inserted:,}.")
+            raise SeedingError(_("Faker's name lists are running out of new names after %(count)s.",
+                                  count=f"{inserted:,}"))
         rows = []
         for name in new[:count - inserted]:
             taken.add(name)

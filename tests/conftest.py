@@ -50,6 +50,24 @@ def no_stray_mail_workers(monkeypatch):
     monkeypatch.setenv("FLASKY_MAIL_WORKER", "false")
 
 
+TERMINAL_LOCALE_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LC_CTYPE", "LANG")
+
+
+@pytest.fixture(autouse=True)
+def terminal(monkeypatch):
+    """Give every test an English (C.UTF-8) terminal whatever the developer's locale; a test may set it to another:
+    terminal(LANG="zh_CN.UTF-8")."""
+
+    def terminal(**variables):
+        for name in TERMINAL_LOCALE_VARIABLES:
+            monkeypatch.delenv(name, raising=False)
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+
+    terminal(LANG="C.UTF-8")
+    return terminal
+
+
 @pytest.fixture
 def app_overrides():
     """Settings a test module or test can override for its app."""

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import delete, select
 
-from flasky import cli, seeding, text
+from flasky import cli, i18n, seeding, text
 from flasky.extensions import db as _db
 from flasky.main.forms import check_characters
 from flasky.models import USERNAME_MAX_LENGTH, Role, User, utcnow
@@ -59,22 +59,65 @@ def test_set_role_finds_the_name_as_stored(app, typed):
     assert role_of(app, "Zoë") == "Administrator"
 
 
-@pytest.mark.parametrize(("name", "role", "message"), [
-    ("Nobody", "Moderator", "No user is named 'Nobody'."),
-    ("ann", "Moderator", "No user is named 'ann'."),
-    ("Ann", "Wizard", "There is no role 'Wizard'; the roles are User, Moderator, Administrator."),
-    ("Ann", "moderator", "There is no role 'moderator'"),
-    ("", "Moderator", "Please give a user's name."),
-    ("   ", "Moderator", "Please give a user's name."),
-], ids=["unknown name", "other case", "unknown role", "role in lower case", "empty name", "blank name"])
-def test_set_role_refuses_what_it_cannot_find(app, name, role, message):
+@pytest.mark.parametrize(("name", "role", "message", "locale"), [
+    ("Nobody", "Moderator", "No user is named 'Nobody'.", "C.UTF-8"),
+    ("ann", "Moderator", "No user is named 'ann'.", "C.UTF-8"),
+    ("Ann", "Wizard", "There is no role 'Wizard'; the roles are User, Moderator, Administrator.", "C.UTF-8"),
+    ("Ann", "moderator", "There is no role 'moderator'", "C.UTF-8"),
+    ("", "Moderator", "Please give a user's name.", "C.UTF-8"),
+    ("   ", "Moderator", "Please give a user's name.", "C.UTF-8"),
+    ("Nobody", "Moderator", "没有名为 'Nobody' 的用户。", "zh_CN.UTF-8"),
+    ("Ann", "Wizard", "没有角色 'Wizard'；可用的角色是 User, Moderator, Administrator。", "zh_CN.UTF-8"),
+    ("  ", "Moderator", "请给出一个用户的名字。", "zh_CN.UTF-8"),
+], ids=["unknown name", "other case", "unknown role", "role in lower case", "empty name", "blank name",
+        "unknown name, Chinese", "unknown role, Chinese", "blank name, Chinese"])
+def test_set_role_refuses_what_it_cannot_find(app, terminal, name, role, message, locale):
     add_users(app, "Ann")
+    terminal(LANG=locale)
     result = invoke(app, "set-role", name, role)
     assert result.exit_code == 1
     assert message in result.stderr
     assert result.stdout == ""
     assert "Traceback" not in result.output
     assert role_of(app, "Ann") == "User"
+
+
+@pytest.mark.parametrize(("variables", "language"), [
+    ({"LANG": "zh_CN.UTF-8"}, "zh"),
+    ({"LANG": "en_GB.UTF-8", "LANGUAGE": "zh_CN:en"}, "zh"),
+    ({"LANG": "zh_CN.UTF-8", "LC_ALL": "C"}, "en"),
+    ({"LANG": "en_US.UTF-8", "LC_MESSAGES": "zh_CN.UTF-8"}, "zh"),
+    ({"LANG": "fr_FR.UTF-8"}, "en"),
+    ({"LANG": "C.UTF-8"}, "en"),
+    ({}, "en"),
+    ({"LANG": "!!!"}, "en"),
+], ids=["LANG", "LANGUAGE first", "LC_ALL=C wins", "LC_MESSAGES", "not ours", "C", "nothing", "junk"])
+def test_the_terminal_language_is_read_as_gettext_reads_it(terminal, variables, language):
+    terminal(**variables)
+    assert i18n.terminal_language() == language
+
+
+def test_set_role_speaks_chinese_on_a_chinese_terminal(app, terminal):
+    add_users(app, "Ann")
+    terminal(LANG="zh_CN.UTF-8")
+    result = invoke(app, "set-role", "Ann", "Moderator")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "Ann 现在是协管员。\n"
+    assert role_of(app, "Ann") == "Moderator"
+
+
+def test_seed_speaks_chinese_on_a_chinese_terminal(app, terminal, monkeypatch):
+    monkeypatch.setattr(cli, "seed_users", partial(seeding.seed_users, batch_size=100))
+    terminal(LANG="zh_CN.UTF-8")
+    result = invoke(app, "seed", "300")
+    assert result.exit_code == 0, result.output
+    *progress, last = result.stdout.splitlines()
+    assert progress and all(line.startswith("已添加 ") and line.endswith(" / 300 个名字……") for line in progress)
+    assert last.startswith("已添加 300 个名字，用时 ") and last.endswith(" 秒。")
+    refused = invoke(app, "seed", "0")
+    assert refused.exit_code == 1
+    assert f"名字的数量必须在 1 到 {MAX_COUNT:,} 之间，而不是 0。" in refused.stderr
+    assert len(seeded(app)) == 300
 
 
 def test_seed_adds_exactly_that_many_valid_new_names(app):

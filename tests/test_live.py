@@ -234,7 +234,7 @@ def test_flask_live_prune_keeps_the_newest_and_drops_old_ones(app, db):
         greeting.remember(f"N{number}")
     runner = app.test_cli_runner()
     result = runner.invoke(args=["live", "prune", "--keep", "12"])
-    assert result.exit_code == 0 and "Deleted 3 greeting event(s)." in result.output
+    assert result.exit_code == 0 and "Deleted 3 greeting events." in result.output
     assert db.session.scalars(select(GreetingEvent.id).order_by(GreetingEvent.id)).all() == list(range(4, 16))
     db.session.remove()
     assert "Deleted 0 " in runner.invoke(args=["live", "prune"]).output, "the default keeps 1000"
@@ -244,6 +244,14 @@ def test_flask_live_prune_keeps_the_newest_and_drops_old_ones(app, db):
     db.session.remove()
     greeting.remember("After")
     assert db.session.scalars(select(GreetingEvent.id)).all() == [16], "ids are never reused"
+
+
+def test_flask_live_prune_speaks_chinese_on_a_chinese_terminal(app, db, terminal):
+    for number in range(3):
+        greeting.remember(f"N{number}")
+    terminal(LANG="zh_CN.UTF-8")
+    result = app.test_cli_runner().invoke(args=["live", "prune", "--keep", "1"])
+    assert (result.exit_code, result.output) == (0, "已删除 2 条问候记录。\n")
 
 
 def test_a_failed_read_of_the_state_raises_sqlalchemy_s_error_as_the_session_would(db):
