@@ -269,7 +269,7 @@ def directory_scenarios(database_url, args, wanted, bare_route):
                 if name == "bare":
                     bare.append(bare_route().requests_per_second)
                     continue
-                _, plan, form = re.fullmatch(r"(directory)_(\w+)_(page|fragment)", name).groups()
+                plan, form = re.fullmatch(r"directory_(\w+)_(page|fragment)", name).groups()
                 rounds[name].append(parse_wrk(name, run_wrk(server.url(plans[plan]), args, headers=forms[form])))
     print("bare route rounds: " + ", ".join(f"{value:,.0f}/s" for value in bare), file=sys.stderr)
     for name, results in rounds.items():

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from . import live
 from .extensions import db
 from .i18n import force_language, gettext as _, ngettext, terminal_language
-from .main.forms import ROLE_LABELS
+from .main.forms import role_label
 from .models import OutboxMessage, Role, User
 from .outbox import delivery
 from .seeding import CHINESE_SHARE, SeedingError, seed_users
@@ -152,7 +152,7 @@ def users_set_role(name, role):
         raise click.ClickException(_("No user is named %(name)r.", name=username))
     user.role = roles[role]
     db.session.commit()
-    click.echo(_("%(name)s is now %(role)s.", name=user.username, role=ROLE_LABELS.get(role, role)))
+    click.echo(_("%(name)s is now %(role)s.", name=user.username, role=role_label(role)))
 
 
 # Unknown options stay arguments, so that `seed -1` reaches the range check instead of "No such option: -1".

@@ -122,7 +122,7 @@ def terminal_language():
     """Return the catalog a terminal's locale asks for, read as gettext reads it (LANGUAGE, LC_ALL, LC_MESSAGES,
     then LANG); English when it names none of ours, "C" included."""
     found = default_locale(("LANGUAGE", "LC_ALL", "LC_MESSAGES"))
-    return (best_language([found.replace("_", "-")]) if found else None) or DEFAULT_LANGUAGE
+    return best_language([found.replace("_", "-")] if found else []) or DEFAULT_LANGUAGE
 
 
 @contextmanager

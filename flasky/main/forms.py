@@ -34,6 +34,12 @@ CSRF_MESSAGES = {
 CSRF_FALLBACK_MESSAGE = _l("This form's security token is not valid, please try again.")
 
 
+def role_label(name):
+    """Write a role's name in the reader's language (the database keeps the book's English names)."""
+    label = ROLE_LABELS.get(name)
+    return name if label is None else str(label)
+
+
 def check_characters(form, field):
     """Reject names with control, direction-changing or invisible characters, or that no URL can carry."""
     name = field.data

@@ -9,9 +9,12 @@ from ..ratelimit import rate_limit
 from ..models import utcnow
 from ..text import has_control_characters, normalise_name
 from . import bp
-from .forms import ROLE_LABELS, DirectoryForm, NameForm
+from .forms import DirectoryForm, NameForm, role_label
 
 CHANGED_NAME = _l("Looks like you have changed your name!")
+
+# The directory rows and the user card name roles in the reader's words.
+bp.add_app_template_filter(role_label)
 
 
 def render_index(form, *, oob=(), status=200, fragment="partials/name-form.html", **context):
@@ -90,13 +93,6 @@ def user(name):
         # Only printable names are echoed: no invisible or direction-changing characters in our message.
         abort(404, description=_("Nobody called “%(name)s” has been here yet.", name=name) if name.isprintable() else None)
     return hypermedia.render("user.html", "partials/user-card.html", user=found)
-
-
-@bp.app_template_filter()
-def role_label(name):
-    """Write a role's name in the visitor's language (the database keeps the book's English names)."""
-    label = ROLE_LABELS.get(name)
-    return name if label is None else str(label)
 
 
 @bp.get("/users")
