@@ -1,6 +1,7 @@
 """Template helpers: markup rendered once per language and URL prefix, Flask-Moment without inline styles, no-JS
 fallbacks."""
 
+import re
 from functools import lru_cache
 
 from babel.dates import format_datetime
@@ -12,6 +13,7 @@ from markupsafe import Markup
 from .assets import keep
 from .i18n import current_language, current_voice, gettext, ngettext
 from .models import utcnow
+from .text import NONCHARACTERS
 
 # Flask-Moment hides each timestamp with an inline style, which our Content-Security-Policy refuses; the
 # .flask-moment rule in app.css hides it instead, and flask_moment_render() shows it by removing that class.
@@ -25,6 +27,9 @@ UNITS = (
     (3600, lambda n, t: ngettext("%(num)d hour ago", "%(num)d hours ago", n, t)),
     (60, lambda n, t: ngettext("%(num)d minute ago", "%(num)d minutes ago", n, t)),
 )
+# Code points an HTML document may not hold (the Nu checker's "forbidden code point"): the C0 controls but tab, LF, FF
+# and CR, DEL and the C1 controls, and the noncharacters.
+FORBIDDEN_IN_HTML = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f" + "".join(sorted(NONCHARACTERS)) + "]")
 RENDERED_ONCE = "flasky.rendered_once"
 MEMOISED, MEMOISED_LIMIT = "flasky.memoised", 4096  # macro outputs kept per app; a full cache starts afresh
 
@@ -44,6 +49,12 @@ def ago(context, when, now=None):
     pass the page's now to measure many times from one moment."""
     found = context.get("voice") or current_voice()
     return time_ago(when, now, found.translations if found else None)
+
+
+def typed(value):
+    """Write back what a visitor typed into a field, the code points HTML forbids (NUL, other controls, noncharacters)
+    shown as U+FFFD: the page stays valid, the field keeps the rest, and its message says what was wrong."""
+    return FORBIDDEN_IN_HTML.sub("\ufffd", value) if value else ""
 
 
 def moment_timestamp(when):
@@ -116,6 +127,7 @@ def init_app(app):
     app.add_template_filter(memoised)
     app.add_template_global(utcnow)
     app.add_template_filter(moment_timestamp)
+    app.add_template_filter(typed)
     app.add_template_filter(user_url)
     app.add_template_filter(utc_datetime)
     app.add_template_global(render_once)

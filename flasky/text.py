@@ -5,11 +5,16 @@ import unicodedata
 
 # Control characters (CR, LF, NUL, ESC …) and the Unicode line and paragraph separators.
 CONTROL_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
+# Unicode's noncharacters (U+FDD0-U+FDEF, and the last two of each plane): "not for interchange", and no HTML page
+# may hold one, so no stored name may either.
+NONCHARACTERS = frozenset(map(chr, [*range(0xFDD0, 0xFDF0),
+                                    *(plane * 0x10000 + low for plane in range(17) for low in (0xFFFE, 0xFFFF))]))
 
 
 def has_control_characters(value):
-    """Tell whether a string holds a control character or line break (never part of a name or a mail header)."""
-    return any(unicodedata.category(char) in CONTROL_CATEGORIES for char in value)
+    """Tell whether a string holds a control character, a line break or a noncharacter (never part of a name, a
+    search or a mail header)."""
+    return any(unicodedata.category(char) in CONTROL_CATEGORIES or char in NONCHARACTERS for char in value)
 
 
 def normalise_name(value):

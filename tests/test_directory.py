@@ -137,6 +137,7 @@ def test_a_search_that_finds_nobody_says_so_and_escapes_the_query(client, met):
     ("x" * 10_000, "A search can be at most 64 characters long."),
     ("a\x00b", "A search cannot contain control characters or line breaks."),
     ("a\r\nb", "A search cannot contain control characters or line breaks."),
+    ("a\U0010ffff", "A search cannot contain control characters or line breaks."),
 ])
 @pytest.mark.parametrize("htmx", [False, True])
 def test_a_bad_search_is_a_400_with_a_message_never_a_500(client, met, query, message, htmx):

@@ -25,6 +25,8 @@ NAME_RULES = [
     ("Ann\x00", None, "Names cannot contain control characters or line breaks."),
     ("Ann\x1b[31m", None, "Names cannot contain control characters or line breaks."),
     ("Ann\u2028Bob", None, "Names cannot contain control characters or line breaks."),
+    ("Ann\ufffe", None, "Names cannot contain control characters or line breaks."),
+    ("\ufdd0", None, "Names cannot contain control characters or line breaks."),
     ("\u202eevil", None, "Names cannot contain characters that change the text direction."),
     ("\u200b\u200b", None, "Please enter a name with at least one visible character."),
     ("\u200d", None, "Please enter a name with at least one visible character."),

@@ -44,6 +44,31 @@ def test_an_invalid_nasty_name_is_kept_as_an_attribute_value_only(greet, usernam
     assert usernames() == []
 
 
+# Code points an HTML document may not hold, typed into a field; each is written back as U+FFFD.
+FORBIDDEN = ["\x00", "\x01", "\x1b", "\x7f", "\x85", "\ufdd0", "\ufffe", "\U0010ffff"]
+
+
+def forbidden_code_points(text):
+    """Return the code points of a response that HTML forbids (templating.FORBIDDEN_IN_HTML, spelled out again)."""
+    return [char for char in text if char in "".join(FORBIDDEN) or 0x7f <= ord(char) <= 0x9f or ord(char) < 0x20
+            and char not in "\t\n\x0c\r"]
+
+
+@pytest.mark.parametrize("char", FORBIDDEN, ids=[f"U+{ord(char):04X}" for char in FORBIDDEN])
+def test_a_forbidden_code_point_typed_into_a_field_comes_back_as_a_replacement_character(client, greet, usernames,
+                                                                                       char):
+    typed = f"An{char}n"
+    fields = {"#name": [greet(typed), greet(typed, htmx=True), client.post("/validate/name", data={"name": typed})],
+              "#q": [client.get("/users", query_string={"q": typed})]}
+    fragment = client.hx_get("/users", query_string={"q": typed}, headers={"HX-Target": "directory-rows"})
+    for field, responses in fields.items():
+        for response in responses:
+            assert response.soup.select_one(field)["value"] == "An\ufffdn"
+            assert forbidden_code_points(response.get_data(as_text=True)) == []
+    assert fragment.status_code == 400 and forbidden_code_points(fragment.get_data(as_text=True)) == []
+    assert usernames() == []
+
+
 MALFORMED_HTMX_HEADERS = [
     {"HX-Request": "TRUE"},
     {"HX-Request": " true"},
@@ -123,10 +148,10 @@ def test_wrong_methods_are_405s_that_name_the_allowed_ones(client, usernames, ht
 
 
 @pytest.mark.parametrize("path", ["/user/%00", "/user/Ann%0D%0ABob", "/user/" + "x" * 10_000, "/user/%E2%80%AEevil",
-                                  "/user/%FF%FE"])
+                                  "/user/%FF%FE", "/user/Ann%EF%BF%BE"])
 def test_odd_user_urls_are_plain_404s(client, path):
     response = client.get(path)
     assert response.status_code == 404
     assert response.text_of("error-heading") == "Page not found"
     body = response.get_data(as_text=True)
-    assert "\x00" not in body and "\u202e" not in body
+    assert "\x00" not in body and "\u202e" not in body and "\ufffe" not in body
