@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from http.cookiejar import CookieJar
 from pathlib import Path
+from urllib.parse import urlencode
 
 from bs4 import BeautifulSoup
 
@@ -170,8 +171,10 @@ def flasky_env(database_url, **extra):
 
 MAIL_SCENARIOS = ["htmx_post_new_mail_off", "htmx_post_new_outbox_only", "htmx_post_new_slow_smtp"]
 # The visitors directory over --directory-names fake names: the first page, a page past 90% of the rows, a
-# 3-character search that hits and one that hits nothing; each as a full page and as the htmx fragment.
-DIRECTORY_PLANS = {"first": "/users", "deep": None, "search_hit": "/users?q=son", "search_miss": "/users?q=zqx"}
+# 3-character search that hits and one that hits nothing, and a two-character Chinese one that hits a few (30 of
+# 1,000,000 seeded names; too short for trigrams); each as a full page and as the htmx fragment.
+DIRECTORY_PLANS = {"first": "/users", "deep": None, "search_hit": "/users?q=son", "search_miss": "/users?q=zqx",
+                   "search_short": "/users?" + urlencode({"q": "春冬"})}
 DIRECTORY_SCENARIOS = [f"directory_{plan}_{form}" for plan in DIRECTORY_PLANS for form in ("page", "fragment")]
 # Live greetings, on the README's production server (gthread): GET / with no event stream open and with --streams
 # open (the baseline runs with the latter, whose ratio is to it), and how many streams one worker holds.

@@ -2,7 +2,8 @@
 
 A page costs two SQL statements whatever the table holds: a count of the matches bounded at COUNT_LIMIT + 1 ("more
 than 1,000"), then the page's rows (joined to their role). The count also picks the rows' plan: a few matches are
-found through the substring index (SQLite's FTS5 trigram table, PostgreSQL's pg_trgm) and sorted; many are met
+found through the substring index (SQLite's FTS5 trigram table, PostgreSQL's pg_trgm, or for keys of one or two
+characters its index of characters and pairs) and sorted; many are met
 sooner by walking the (last_seen, id, search_key) index and testing each key, which neither database would choose by
 itself (SQLite sorts every match; PostgreSQL, misjudging how common a substring is, sorted 17,443 matches in 44 ms
 at a million names). On SQLite a search of one or two characters always walks (trigrams need three), so a rare one
@@ -70,7 +71,7 @@ def find(query="", role=None, cursor=None):
         count = _count(connection, dialect, search, key, role, parameters)
         # Few matches: let the substring index find them all, then sort. Many: walking the (last_seen, id) index and
         # testing each key finds a page's worth within a few rows.
-        if search in (FTS, LIKE) and count > COUNT_LIMIT:
+        if search in (FTS, LIKE, GRAMS) and count > COUNT_LIMIT:
             search = SCAN
         statement = _rows_statement(dialect, search, bool(role), direction, position is not None)
         rows = _run(connection, search, statement, parameters).all()
@@ -106,17 +107,22 @@ def _count(connection, dialect, search, key, role, parameters):
 
 
 def _run(connection, search, statement, parameters):
-    """Run a statement, planned for its pattern when it tests one with LIKE: PostgreSQL's generic plan walks the
-    (last_seen, id) index whatever the pattern, 0.9-2 s for a rare one at a million names once a common one with a
-    role has run five times (docs/performance.md)."""
-    if search != LIKE:
+    """Run a statement, planned for its key when it searches with one (PLANNED_PER_KEY): PostgreSQL's generic plan
+    walks the (last_seen, id) index whatever the pattern, 0.9-2 s for a rare one at a million names once a common
+    one with a role has run five times (docs/performance.md)."""
+    if search not in PLANNED_PER_KEY:
         return connection.execute(statement, parameters)
     with planned_for_values(connection):
         return connection.execute(statement, parameters)  # psycopg's cursor holds every row by now
 
 
-# How a search is served: not at all (no query), pg_trgm's LIKE, SQLite's FTS5 table, or a test of each key.
-NONE, LIKE, FTS, SCAN = "none", "like", "fts", "scan"
+# How a search is served: not at all (no query), pg_trgm's LIKE, PostgreSQL's index of characters and pairs of them
+# (keys too short for trigrams), SQLite's FTS5 table, or a test of each key.
+NONE, LIKE, GRAMS, FTS, SCAN = "none", "like", "grams", "fts", "scan"
+# Searches whose plan depends on the key: planned for it every time (_run()).
+PLANNED_PER_KEY = frozenset({LIKE, GRAMS})
+# The key as one element of a text[], compared with the index expression of migration 0006.
+GRAMS_MATCH = text("flasky_search_grams(users.search_key) @> ARRAY[CAST(:key AS text)]")
 
 
 def _search_kind(dialect, key):
@@ -124,7 +130,7 @@ def _search_kind(dialect, key):
     if not key:
         return NONE
     if dialect == "postgresql":
-        return LIKE
+        return LIKE if len(key) >= TRIGRAM else GRAMS
     return FTS if len(key) >= TRIGRAM else SCAN
 
 
@@ -185,6 +191,8 @@ def _matching(dialect, search, by_role):
     if search == LIKE:
         # pg_trgm's GIN index serves LIKE '%...%'; %, _ and \ are escaped, so they match themselves.
         return statement.where(User.search_key.like(bindparam("pattern"), escape="\\"))
+    if search == GRAMS:
+        return statement.where(GRAMS_MATCH)
     if search == SCAN:  # a test no index serves, so the database walks the directory's order
         position = func.strpos if dialect == "postgresql" else func.instr
         return statement.where(position(User.search_key, bindparam("key")) > 0)

@@ -13,6 +13,24 @@ USERNAME_MAX_LENGTH = 64
 SEARCH_KEY_MAX_LENGTH = 3 * USERNAME_MAX_LENGTH
 SEARCH_TABLE_PREFIX = "users_search"  # SQLite's FTS5 table of search keys, and its shadow tables
 TRIGRAM_INDEX = "ix_users_search_key_trgm"  # PostgreSQL's
+GRAMS_INDEX = "ix_users_search_key_grams"  # PostgreSQL's index of each key's characters and character pairs
+# Each character and each pair of characters of a key, for searches too short for trigrams; IMMUTABLE, as an index
+# expression must be. The same DDL as migration 0006, for create_all() in tests. PL/pgSQL, because PostgreSQL keeps
+# its compiled body for the session, where a SQL function with a subquery was planned anew in every INSERT: the
+# seeder's executemany took 3 times as long (docs/performance.md).
+GRAMS_FUNCTION_DDL = """\
+CREATE OR REPLACE FUNCTION flasky_search_grams(key text) RETURNS text[] LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+DECLARE
+    grams text[] := string_to_array(key, NULL);  -- each character
+BEGIN
+    FOR i IN 1 .. length(key) - 1 LOOP
+        grams := grams || substr(key, i, 2);
+    END LOOP;
+    RETURN grams;
+END
+$$"""
+GRAMS_INDEX_DDL = f"CREATE INDEX {GRAMS_INDEX} ON users USING gin (flasky_search_grams(search_key))"
 
 
 def utcnow():
@@ -147,14 +165,18 @@ SQLITE_SEARCH_DDL = (
 
 def compared_by_migrations(obj, name, type_, reflected, compare_to):
     """Tell Alembic's comparison what the metadata describes alike on both databases: not SQLite's FTS5 tables
-    (made by DDL) nor the PostgreSQL-only trigram index, which it would report missing on SQLite."""
+    (made by DDL) nor the PostgreSQL-only trigram and grams indexes, which it would report missing on SQLite."""
     search_table = type_ == "table" and name.startswith(SEARCH_TABLE_PREFIX)
-    return not (search_table or (type_ == "index" and name == TRIGRAM_INDEX))
+    return not (search_table or (type_ == "index" and name in (TRIGRAM_INDEX, GRAMS_INDEX)))
 
 for statement in SQLITE_SEARCH_DDL:
     event.listen(User.__table__, "after_create", DDL(statement).execute_if(dialect="sqlite"))
 event.listen(User.__table__, "after_drop", DDL("DROP TABLE IF EXISTS users_search").execute_if(dialect="sqlite"))
 event.listen(User.__table__, "before_create",
              DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
+event.listen(User.__table__, "before_create", DDL(GRAMS_FUNCTION_DDL).execute_if(dialect="postgresql"))
+event.listen(User.__table__, "after_create", DDL(GRAMS_INDEX_DDL).execute_if(dialect="postgresql"))
+event.listen(User.__table__, "after_drop",
+             DDL("DROP FUNCTION IF EXISTS flasky_search_grams(text)").execute_if(dialect="postgresql"))
 event.listen(Role.__table__, "after_create", DDL(
     "INSERT INTO roles (name) VALUES " + ", ".join(f"('{name}')" for name in Role.NAMES)))

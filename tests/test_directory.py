@@ -300,10 +300,10 @@ def prepared_plans(app):
 def test_postgresql_plans_each_search_for_its_pattern_and_keeps_one_plan_for_the_rest(client, met, app):
     met(NAMES)
     for _ in range(15):  # psycopg prepares a statement on its sixth run; PostgreSQL plans it for its values five times
-        for query in ({"q": ""}, {"q": "ann"}, {"q": "zqx"}, {"q": "ann", "role": "Moderator"}):
+        for query in ({"q": ""}, {"q": "ann"}, {"q": "zqx"}, {"q": "ann", "role": "Moderator"}, {"q": "an"}):
             assert client.get("/users", query_string=query).status_code == 200
     plans = {statement: plan for statement, plan in prepared_plans(app).items() if statement.startswith("SELECT")}
-    assert not [statement for statement in plans if " LIKE " in statement], (
+    assert not [statement for statement in plans if " LIKE " in statement or " @> " in statement], (
         "a generic plan cannot see the pattern: for a rare one it walks the whole index")
     assert len(plans) == 2 and all(generic > 0 for generic, _ in plans.values()), "the list's plans are kept"
 
@@ -328,6 +328,26 @@ def test_a_role_page_reads_the_role_index_in_the_directory_order(app, met, by_po
     assert [row.username for row in rows] == ["Ann"]
     assert any("ix_users_role_id_last_seen_id" in line for line in plan), plan
     assert not any("Sort" in line or "TEMP B-TREE" in line for line in plan), "the index gives the order"
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize(("query", "expected"), [
+    ("三丰", ["张三丰"]), ("张", ["张三丰"]), ("an", ["Ann", "Anna"]), ("Å", ["Zoë Ångström"]), ("%_", ["50%_off\\x"]),
+    ("\\", ["50%_off\\x"]), ("zq", []),
+])
+def test_postgresql_finds_one_and_two_character_keys_through_their_own_index(app, client, met, statements, query,
+                                                                              expected):
+    met(NAMES)
+    statements.clear()
+    assert listed(client.get("/users", query_string={"q": query})) == expected
+    assert len(statements) == 2 and all("flasky_search_grams(users.search_key) @>" in sql for sql in statements)
+    with app.app_context():
+        connection = db.session.connection()
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")  # a table this small is read whole otherwise
+        statement = directory._rows_statement("postgresql", directory.GRAMS, False, directory.AFTER, False)
+        compiled = statement.compile(dialect=db.engine.dialect)
+        plan = connection.exec_driver_sql(f"EXPLAIN {compiled}", compiled.construct_params({"key": query}))
+        assert any("ix_users_search_key_grams" in line for line in plan.scalars()), "pg_trgm has no trigram here"
 
 
 def test_the_count_is_bounded(app, client, met, monkeypatch):

@@ -11,7 +11,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
 from flasky.extensions import db
-from flasky.models import TRIGRAM_INDEX, compared_by_migrations
+from flasky.models import GRAMS_INDEX, TRIGRAM_INDEX, compared_by_migrations
 from flasky.text import search_key
 
 
@@ -27,7 +27,7 @@ def test_migrations_create_exactly_the_models_schema(make_app, database_url):
         assert differences == []
         inspector = inspect(db.engine)
         if db.engine.dialect.name == "postgresql":
-            assert TRIGRAM_INDEX in {index["name"] for index in inspector.get_indexes("users")}
+            assert {TRIGRAM_INDEX, GRAMS_INDEX} <= {index["name"] for index in inspector.get_indexes("users")}
         else:
             assert "users_search" in inspector.get_table_names()
         downgrade(revision="base")
@@ -81,5 +81,11 @@ def test_upgrading_stored_users_backfills_search_keys_roles_and_the_search_index
                 else:
                     query = text("SELECT id FROM users WHERE search_key LIKE :pattern ORDER BY id")
                     assert connection.execute(query, {"pattern": "%ngs%"}).scalars().all() == [ids["ÅNGSTRÖM Lee"]]
+                    query = text("SELECT id FROM users WHERE flasky_search_grams(search_key) @> ARRAY[:key] ORDER BY id")
+                    assert connection.execute(query, {"key": "三丰"}).scalars().all() == [ids["张三丰"]]
+                    assert connection.execute(query, {"key": "å"}).scalars().all() == [ids["ÅNGSTRÖM Lee"]]
+                    # Without statistics of the expression the planner walks a million names for a rare pair.
+                    statistics = text("SELECT count(*) FROM pg_stats WHERE tablename = :index")
+                    assert connection.execute(statistics, {"index": GRAMS_INDEX}).scalar_one() == 1
         finally:
             downgrade(revision="base")
