@@ -2,12 +2,11 @@
 
 A page costs two SQL statements whatever the table holds: a count of the matches bounded at COUNT_LIMIT + 1 ("more
 than 1,000"), then the page's rows (joined to their role). The count also picks the rows' plan: a few matches are
-found through the substring index (SQLite's FTS5 trigram table, PostgreSQL's pg_trgm, or for keys of one or two
-characters its index of characters and pairs) and sorted; many are met
-sooner by walking the (last_seen, id, search_key) index and testing each key, which neither database would choose by
-itself (SQLite sorts every match; PostgreSQL, misjudging how common a substring is, sorted 17,443 matches in 44 ms
-at a million names). On SQLite a search of one or two characters always walks (trigrams need three), so a rare one
-reads the whole index: ~27 ms at 100,000 names (docs/performance.md).
+found through the substring index (SQLite's FTS5 trigram table, PostgreSQL's pg_trgm; for keys of one or two
+characters, too short for trigrams, each database's index of characters and pairs) and sorted; many are met sooner
+by walking the (last_seen, id, search_key) index and testing each key, which neither database would choose by itself
+(SQLite sorts every match; PostgreSQL, misjudging how common a substring is, sorted 17,443 matches in 44 ms at a
+million names). See docs/performance.md.
 """
 
 from dataclasses import dataclass
@@ -39,6 +38,10 @@ SEARCH_TABLE = table("users_search", column("rowid"))  # SQLite's FTS5 index of 
 # The FTS5 trigram tokenizer (case-sensitive, on the folded key) matches a quoted phrase of three characters or more
 # as an exact substring; inside the quotes every character is literal but the quote, doubled (_parameters()).
 PHRASE_MATCH = text("users_search MATCH :phrase")
+# SQLite's table of each key's characters and pairs, hex-encoded (models.py), for keys too short for trigrams: the key
+# quoted as one token matches the keys holding it.
+GRAMS_TABLE = table("users_search_grams", column("rowid"))
+GRAMS_TOKEN_MATCH = text("users_search_grams MATCH :gram")
 
 
 class InvalidCursor(ValueError):
@@ -116,8 +119,8 @@ def _run(connection, search, statement, parameters):
         return connection.execute(statement, parameters)  # psycopg's cursor holds every row by now
 
 
-# How a search is served: not at all (no query), pg_trgm's LIKE, PostgreSQL's index of characters and pairs of them
-# (keys too short for trigrams), SQLite's FTS5 table, or a test of each key.
+# How a search is served: not at all (no query), pg_trgm's LIKE, each database's index of characters and pairs of them
+# (keys too short for trigrams), SQLite's FTS5 trigram table, or a test of each key.
 NONE, LIKE, GRAMS, FTS, SCAN = "none", "like", "grams", "fts", "scan"
 # Searches whose plan depends on the key: planned for it every time (_run()).
 PLANNED_PER_KEY = frozenset({LIKE, GRAMS})
@@ -131,13 +134,14 @@ def _search_kind(dialect, key):
         return NONE
     if dialect == "postgresql":
         return LIKE if len(key) >= TRIGRAM else GRAMS
-    return FTS if len(key) >= TRIGRAM else SCAN
+    return FTS if len(key) >= TRIGRAM else GRAMS
 
 
 def _parameters(key, role, position):
     """Bind a search's values: the key in each form the statements read it, the role and the cursor's position."""
     escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    parameters = {"key": key, "pattern": f"%{escaped}%", "phrase": '"' + key.replace('"', '""') + '"', "role": role}
+    parameters = {"key": key, "pattern": f"%{escaped}%", "phrase": '"' + key.replace('"', '""') + '"', "role": role,
+                  "gram": f'"{key.encode().hex()}"'}
     if position is not None:
         parameters["last_seen"], parameters["user_id"] = position
     return parameters
@@ -151,6 +155,8 @@ def _count_statement(dialect, search, by_role, limit):
     cheaper than joining each match to its user)."""
     if search == FTS and not by_role:
         matching = select(SEARCH_TABLE.c.rowid).where(PHRASE_MATCH)
+    elif search == GRAMS and dialect == "sqlite" and not by_role:
+        matching = select(GRAMS_TABLE.c.rowid).where(GRAMS_TOKEN_MATCH)
     else:
         matching = _matching(dialect, search, by_role)
     return select(func.count()).select_from(matching.limit(constant(limit)).subquery())
@@ -191,13 +197,17 @@ def _matching(dialect, search, by_role):
     if search == LIKE:
         # pg_trgm's GIN index serves LIKE '%...%'; %, _ and \ are escaped, so they match themselves.
         return statement.where(User.search_key.like(bindparam("pattern"), escape="\\"))
+    # SQLite's search tables are asked once, IN a list: joined, they were asked once per row of a role's index when
+    # a role was given (32 ms for `xq` + Moderator at 100,000 names, against 1 ms).
+    if search == GRAMS and dialect == "sqlite":
+        return statement.where(User.id.in_(select(GRAMS_TABLE.c.rowid).where(GRAMS_TOKEN_MATCH)))
     if search == GRAMS:
         return statement.where(GRAMS_MATCH)
     if search == SCAN:  # a test no index serves, so the database walks the directory's order
         position = func.strpos if dialect == "postgresql" else func.instr
         return statement.where(position(User.search_key, bindparam("key")) > 0)
     if search == FTS:
-        return statement.join(SEARCH_TABLE, SEARCH_TABLE.c.rowid == User.id).where(PHRASE_MATCH)
+        return statement.where(User.id.in_(select(SEARCH_TABLE.c.rowid).where(PHRASE_MATCH)))
     return statement
 
 

@@ -163,15 +163,38 @@ SQLITE_SEARCH_DDL = (
 )
 
 
+# SQLite's twin of the grams index, for keys too short for trigrams: an FTS5 table of each key's characters and pairs,
+# hex-encoded so that any character (a space, %, a quote) makes a plain token of the ascii tokenizer. Triggers keep
+# it, reading positions 1..SEARCH_KEY_MAX_LENGTH from a table of them (a trigger may not hold a WITH). The same DDL as
+# migration 0007.
+GRAMS_TABLE = "users_search_grams"
+SQLITE_GRAMS_OF = ("(SELECT group_concat(hex(substr({key}, n, 1)) || ' ' || hex(substr({key}, n, 2)), ' ') "
+                   "FROM users_search_positions WHERE n <= length({key}))")
+SQLITE_GRAMS_DDL = (
+    "CREATE TABLE users_search_positions (n INTEGER PRIMARY KEY)",
+    "WITH RECURSIVE counted(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM counted WHERE n < "
+    f"{SEARCH_KEY_MAX_LENGTH}) INSERT INTO users_search_positions SELECT n FROM counted",
+    f"CREATE VIRTUAL TABLE {GRAMS_TABLE} USING fts5(grams, content='', detail=none, tokenize='ascii')",
+    f"CREATE TRIGGER users_search_grams_insert AFTER INSERT ON users BEGIN INSERT INTO {GRAMS_TABLE}(rowid, grams) "
+    f"VALUES (new.id, {SQLITE_GRAMS_OF.format(key='new.search_key')}); END",
+    f"CREATE TRIGGER users_search_grams_delete AFTER DELETE ON users BEGIN INSERT INTO {GRAMS_TABLE}({GRAMS_TABLE}, "
+    f"rowid, grams) VALUES ('delete', old.id, {SQLITE_GRAMS_OF.format(key='old.search_key')}); END",
+    f"CREATE TRIGGER users_search_grams_update AFTER UPDATE OF search_key ON users BEGIN INSERT INTO {GRAMS_TABLE}("
+    f"{GRAMS_TABLE}, rowid, grams) VALUES ('delete', old.id, {SQLITE_GRAMS_OF.format(key='old.search_key')}); "
+    f"INSERT INTO {GRAMS_TABLE}(rowid, grams) VALUES (new.id, {SQLITE_GRAMS_OF.format(key='new.search_key')}); END",
+)
+
+
 def compared_by_migrations(obj, name, type_, reflected, compare_to):
-    """Tell Alembic's comparison what the metadata describes alike on both databases: not SQLite's FTS5 tables
+    """Tell Alembic's comparison what the metadata describes alike on both databases: not SQLite's search tables
     (made by DDL) nor the PostgreSQL-only trigram and grams indexes, which it would report missing on SQLite."""
     search_table = type_ == "table" and name.startswith(SEARCH_TABLE_PREFIX)
     return not (search_table or (type_ == "index" and name in (TRIGRAM_INDEX, GRAMS_INDEX)))
 
-for statement in SQLITE_SEARCH_DDL:
+for statement in (*SQLITE_SEARCH_DDL, *SQLITE_GRAMS_DDL):
     event.listen(User.__table__, "after_create", DDL(statement).execute_if(dialect="sqlite"))
-event.listen(User.__table__, "after_drop", DDL("DROP TABLE IF EXISTS users_search").execute_if(dialect="sqlite"))
+for name in ("users_search", GRAMS_TABLE, "users_search_positions"):
+    event.listen(User.__table__, "after_drop", DDL(f"DROP TABLE IF EXISTS {name}").execute_if(dialect="sqlite"))
 event.listen(User.__table__, "before_create",
              DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
 event.listen(User.__table__, "before_create", DDL(GRAMS_FUNCTION_DDL).execute_if(dialect="postgresql"))

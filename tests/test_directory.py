@@ -330,17 +330,28 @@ def test_a_role_page_reads_the_role_index_in_the_directory_order(app, met, by_po
     assert not any("Sort" in line or "TEMP B-TREE" in line for line in plan), "the index gives the order"
 
 
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+SHORT_SEARCH_TESTS = {"postgresql": "flasky_search_grams(users.search_key) @>", "sqlite": "users_search_grams MATCH"}
+
+
 @pytest.mark.parametrize(("query", "expected"), [
     ("三丰", ["张三丰"]), ("张", ["张三丰"]), ("an", ["Ann", "Anna"]), ("Å", ["Zoë Ångström"]), ("%_", ["50%_off\\x"]),
-    ("\\", ["50%_off\\x"]), ("zq", []),
+    ("\\", ["50%_off\\x"]), ("ö ", ["Zoë Ångström"]), ("ss", ["Straße"]), ("ｕｌ", ["Ｆｕｌｌ Width"]), ("zq", []),
 ])
-def test_postgresql_finds_one_and_two_character_keys_through_their_own_index(app, client, met, statements, query,
-                                                                              expected):
+@pytest.mark.parametrize("role", [None, Role.DEFAULT])
+def test_one_and_two_character_keys_are_found_through_their_own_index(app, client, met, statements, query, expected,
+                                                                      role):
     met(NAMES)
     statements.clear()
-    assert listed(client.get("/users", query_string={"q": query})) == expected
-    assert len(statements) == 2 and all("flasky_search_grams(users.search_key) @>" in sql for sql in statements)
+    assert listed(client.get("/users", query_string={"q": query, "role": role or ""})) == expected
+    with app.app_context():
+        dialect = db.engine.dialect.name
+    assert len(statements) == 2 and all(SHORT_SEARCH_TESTS[dialect] in sql for sql in statements), statements
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("query", ["三丰", "x"])
+def test_postgresql_plans_short_searches_on_their_index(app, met, query):
+    met(NAMES)
     with app.app_context():
         connection = db.session.connection()
         connection.exec_driver_sql("SET LOCAL enable_seqscan = off")  # a table this small is read whole otherwise
@@ -348,6 +359,26 @@ def test_postgresql_finds_one_and_two_character_keys_through_their_own_index(app
         compiled = statement.compile(dialect=db.engine.dialect)
         plan = connection.exec_driver_sql(f"EXPLAIN {compiled}", compiled.construct_params({"key": query}))
         assert any("ix_users_search_key_grams" in line for line in plan.scalars()), "pg_trgm has no trigram here"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_sqlite_keeps_the_table_of_characters_and_pairs_in_step_with_users(app, met):
+    met(["Ann", "Bob"])
+    matching = text("SELECT rowid FROM users_search_grams WHERE users_search_grams MATCH :gram ORDER BY rowid")
+
+    def holding(gram):
+        return db.session.execute(matching, {"gram": f'"{gram.encode().hex()}"'}).scalars().all()
+
+    with app.app_context():
+        ann, bob = (db.session.scalar(select(User.id).where(User.username == name)) for name in ("Ann", "Bob"))
+        assert (holding("a"), holding("an"), holding("n"), holding("b"), holding("ob")) == (
+            [ann], [ann], [ann], [bob], [bob])
+        db.session.execute(update(User).where(User.id == ann).values(username="Anne", search_key="zoë"))
+        assert (holding("an"), holding("oë"), holding("ë")) == ([], [ann], [ann])
+        db.session.delete(db.session.get(User, bob))
+        db.session.flush()
+        assert (holding("b"), holding("ob")) == ([], [])
+        db.session.execute(text("INSERT INTO users_search_grams(users_search_grams) VALUES ('integrity-check')"))
 
 
 def test_the_count_is_bounded(app, client, met, monkeypatch):

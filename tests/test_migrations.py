@@ -29,7 +29,7 @@ def test_migrations_create_exactly_the_models_schema(make_app, database_url):
         if db.engine.dialect.name == "postgresql":
             assert {TRIGRAM_INDEX, GRAMS_INDEX} <= {index["name"] for index in inspector.get_indexes("users")}
         else:
-            assert "users_search" in inspector.get_table_names()
+            assert {"users_search", "users_search_grams"} <= set(inspector.get_table_names())
         downgrade(revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
 
@@ -78,6 +78,10 @@ def test_upgrading_stored_users_backfills_search_keys_roles_and_the_search_index
                     assert connection.execute(query, {"match": '"ngs"'}).scalars().all() == [ids["ÅNGSTRÖM Lee"]]
                     assert connection.execute(query, {"match": '"张三丰"'}).scalars().all() == [ids["张三丰"]]
                     assert connection.execute(query, {"match": '"nobody"'}).scalars().all() == [ids["nobody"]]
+                    query = text("SELECT rowid FROM users_search_grams WHERE users_search_grams MATCH :gram")
+                    for gram, name in (("三丰", "张三丰"), ("å", "ÅNGSTRÖM Lee"), ("y", "nobody")):
+                        match = {"gram": f'"{gram.encode().hex()}"'}
+                        assert connection.execute(query, match).scalars().all() == [ids[name]]
                 else:
                     query = text("SELECT id FROM users WHERE search_key LIKE :pattern ORDER BY id")
                     assert connection.execute(query, {"pattern": "%ngs%"}).scalars().all() == [ids["ÅNGSTRÖM Lee"]]
