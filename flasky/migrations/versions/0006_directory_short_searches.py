@@ -1,8 +1,8 @@
 """The directory's short searches on PostgreSQL: a GIN index of each key's characters and character pairs.
 
 pg_trgm finds no trigram in a one- or two-character pattern and reads its whole index (200-260 ms a page at a
-million names); this index answers `flasky_search_grams(search_key) @> ARRAY[key]` for those (3-6 ms a page). SQLite
-is left as it is: it walks the directory's index for short searches (docs/performance.md).
+million names); this index answers `flasky_search_grams(search_key) @> ARRAY[key]` for those (3-6 ms a page). SQLite's
+twin is 0007 (docs/performance.md).
 
 Revision ID: 0006
 Revises: 0005
