@@ -132,9 +132,9 @@ def _search_kind(dialect, key):
     """Choose how to find the keys containing key on this database."""
     if not key:
         return NONE
-    if dialect == "postgresql":
-        return LIKE if len(key) >= TRIGRAM else GRAMS
-    return FTS if len(key) >= TRIGRAM else GRAMS
+    if len(key) < TRIGRAM:
+        return GRAMS
+    return LIKE if dialect == "postgresql" else FTS
 
 
 def _parameters(key, role, position):
@@ -151,7 +151,7 @@ def _parameters(key, role, position):
 # running it (~0.5 ms a page otherwise, in SQLAlchemy's coercions).
 @cache
 def _count_statement(dialect, search, by_role, limit):
-    """Count the matches up to limit (COUNT_LIMIT + 1): on SQLite's search index alone when no role is asked (~10x
+    """Count the matches up to limit (COUNT_LIMIT + 1): on SQLite's search table alone when no role is asked (~10x
     cheaper than joining each match to its user)."""
     if search == FTS and not by_role:
         matching = select(SEARCH_TABLE.c.rowid).where(PHRASE_MATCH)
