@@ -237,7 +237,7 @@ def deep_cursor(env, share=0.9):
     """Sign, as the app does, the cursor of the page that starts past `share` of the directory's rows."""
     from sqlalchemy import create_engine, text
 
-    from flasky.directory import AFTER, sign_cursor
+    from flasky.directory.search import AFTER, sign_cursor
 
     engine = create_engine(env["DATABASE_URL"])
     with engine.connect() as connection:

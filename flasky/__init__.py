@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
-from . import assets, cli, database, hypermedia, i18n, live, outbox, ratelimit, security, templating
+from . import assets, caching, cli, database, hypermedia, i18n, outbox, ratelimit, security, templating
 from .config import config
 from .sessions import SessionInterface
 from .extensions import babel, db, htmx, mail, migrate, moment
@@ -51,14 +51,20 @@ def create_app(config_name=None, **overrides):
     hypermedia.init_app(app)
     assets.init_app(app)
     templating.init_app(app)
+    caching.init_app(app)
     security.init_app(app)
-    live.init_app(app)  # the feed's hub and panel cache; its tailer thread starts with the first stream
 
+    from .directory import bp as directory_blueprint
     from .health import bp as health_blueprint
+    from .live import bp as live_blueprint
     from .main import bp as main_blueprint
 
     app.register_blueprint(main_blueprint)
     app.register_blueprint(health_blueprint)
+    if app.config["FLASKY_DIRECTORY"]:
+        app.register_blueprint(directory_blueprint)
+    if app.config["FLASKY_LIVE_FEED"]:
+        app.register_blueprint(live_blueprint)  # with the feed's hub: its tailer thread starts with the first stream
     cli.init_app(app)
     configure_logging(app)
     outbox.init_app(app)  # last: it may start the delivery thread, which needs the finished app

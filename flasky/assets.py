@@ -11,11 +11,10 @@ from pathlib import Path
 from flask import current_app, request, send_from_directory, url_for
 from werkzeug.security import safe_join
 
+from .caching import keep
+
 STATIC_URLS = "flasky.static_urls"
 STATIC_DIGESTS = "flasky.static_digests"
-# Entries are per URL prefix and file: a handful in practice. The bound keeps a proxy that forwards arbitrary
-# X-Forwarded-Prefix values from growing the caches without end; past it, a cache starts afresh.
-CACHE_LIMIT = 256
 
 
 def static_url(filename):
@@ -36,16 +35,6 @@ def _digest(filename):
         digest = hashlib.sha256(Path(current_app.static_folder, filename).read_bytes()).hexdigest()[:12]
         keep(digests, filename, digest)
     return digest
-
-
-def keep(cache, key, value, limit=CACHE_LIMIT):
-    """Cache a value outside debug mode (files change under a development server); a cache holding `limit` entries
-    starts afresh (the entries of the moment come back at once)."""
-    if not current_app.debug:
-        if len(cache) >= limit:
-            cache.clear()
-        cache[key] = value
-    return value
 
 
 def send_static_file(app, filename):

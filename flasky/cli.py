@@ -14,13 +14,12 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select, update
 
-from . import live
+from .directory.seeding import CHINESE_SHARE, SeedingError, seed_users
 from .extensions import db
 from .i18n import force_language, gettext as _, ngettext, terminal_language
-from .main.forms import role_label
-from .models import OutboxMessage, Role, User
+from .live import events
+from .models import OutboxMessage, Role, User, role_label
 from .outbox import delivery
-from .seeding import CHINESE_SHARE, SeedingError, seed_users
 from .text import normalise_name
 
 mail_cli = AppGroup("mail", help="Inspect and deliver the outbox of admin mail.")
@@ -129,7 +128,7 @@ def in_terminal_language(command):
 def live_prune(keep, days):
     """Delete greeting events beyond the newest N (and, with --days, older ones); the panel shows the last 10."""
     keep = current_app.config["FLASKY_LIVE_KEEP_EVENTS"] if keep is None else keep
-    deleted = live.prune(keep, days)
+    deleted = events.prune(keep, days)
     click.echo(ngettext("Deleted %(num)d greeting event.", "Deleted %(num)d greeting events.", deleted))
 
 

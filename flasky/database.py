@@ -1,22 +1,17 @@
-"""Database engine tuning that SQLAlchemy leaves to the application, what an unavailable database raises, the
-INSERT that skips taken names on either database, and connections for reads that need no transaction."""
+"""Database set-up that SQLAlchemy leaves to the application: SQLite's tuning, what an unavailable database raises,
+and the INSERT that skips taken names on either database."""
 
-import select
-from contextlib import contextmanager
 from functools import partial
-from time import monotonic
 
-from sqlalchemy import event, literal_column
+from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import InterfaceError, InvalidatePoolError, OperationalError, TimeoutError as PoolTimeoutError
+from sqlalchemy.exc import InterfaceError, OperationalError, TimeoutError as PoolTimeoutError
 
+from . import postgres
 from .extensions import db
 
 # What "the database is unreachable, read-only or overloaded" looks like to SQLAlchemy: pages answer 503.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError)
-# A pooled PostgreSQL connection back in use within this many seconds, its socket silent, is lent without a ping.
-STALE_AFTER_SECONDS = 10
-RETURNED = "flasky.returned"  # when a pooled connection was made or last came back, in its record's info
 # INSERT ... ON CONFLICT DO NOTHING, spelled by each database's dialect: the unique index settles races.
 _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 UPSERT_DIALECTS = frozenset(_INSERTS)
@@ -25,42 +20,6 @@ UPSERT_DIALECTS = frozenset(_INSERTS)
 def insert_unless_taken(dialect_name, target, *unique_columns):
     """Start an INSERT into target that skips rows whose unique columns are taken (SQLite or PostgreSQL)."""
     return _INSERTS[dialect_name](target).on_conflict_do_nothing(index_elements=list(unique_columns))
-
-
-def constant(number):
-    """Write a LIMIT into the SQL instead of binding it: PostgreSQL plans a prepared statement with LIMIT $1 anew on
-    every run (a generic plan must guess the limit, so it never wins), ~0.1 ms of a directory page's statement."""
-    return literal_column(str(int(number)))
-
-
-@contextmanager
-def reading_connection():
-    """Lend a connection for SELECTs that write nothing and need no snapshot of their own (a directory page, the live
-    panel): on PostgreSQL one outside any transaction (psycopg's autocommit is a local flag), which saves the BEGIN
-    and ROLLBACK round trips, two of the four such a page cost; elsewhere the session's (pysqlite begins none for a
-    SELECT). Its statements may see different moments.
-    """
-    if db.engine.dialect.name != "postgresql":
-        yield db.session.connection()
-        return
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        yield connection
-
-
-@contextmanager
-def planned_for_values(connection):
-    """Have PostgreSQL plan the statements run meanwhile for their values, for those whose best plan depends on them
-    (a LIKE pattern): psycopg prepares a statement run five times, and PostgreSQL then keeps one generic plan, blind
-    to the values. Nothing is prepared or reused on the connection meanwhile; other databases are left alone."""
-    if connection.dialect.name != "postgresql":
-        yield
-        return
-    driver = connection.connection.driver_connection
-    threshold, driver.prepare_threshold = driver.prepare_threshold, None
-    try:
-        yield
-    finally:
-        driver.prepare_threshold = threshold
 
 
 def _tune_sqlite(busy_timeout_ms, dbapi_connection, _connection_record):
@@ -72,36 +31,6 @@ def _tune_sqlite(busy_timeout_ms, dbapi_connection, _connection_record):
     cursor.close()
 
 
-def _note_return(_dbapi_connection, connection_record, *_):
-    """Note when a pooled connection was made or came back to the pool."""
-    connection_record.info[RETURNED] = monotonic()
-
-
-def _has_news(dbapi_connection):
-    """Tell, without waiting, whether the server wrote to (or closed) a connection's socket; poll(), unlike select(),
-    takes any descriptor number."""
-    poller = select.poll()
-    poller.register(dbapi_connection.fileno(), select.POLLIN)
-    return bool(poller.poll(0))
-
-
-def _ping_if_stale(dialect, dbapi_connection, connection_record, _proxy):
-    """Ping a PostgreSQL connection before lending it only when it may have died unseen, and replace the pool's
-    connections when it has (what pool_pre_ping does, but its round trip on every checkout cost ~10% of a page).
-
-    A server that stops, restarts or terminates a backend closes its socket, which turns readable: a connection
-    back within STALE_AFTER_SECONDS whose socket is silent is alive. One idle longer (a firewall may have dropped
-    it), or whose server has spoken, is pinged.
-    """
-    idle = monotonic() - connection_record.info.get(RETURNED, 0.0)
-    if idle < STALE_AFTER_SECONDS and not _has_news(dbapi_connection):
-        return
-    try:
-        dialect.do_ping(dbapi_connection)
-    except dialect.loaded_dbapi.Error as error:
-        raise InvalidatePoolError(f"pooled connection found dead: {type(error).__name__}") from error
-
-
 def init_app(app):
     """Hook the tuning into every SQLite engine of the app, and the staleness check into every PostgreSQL one."""
     tune = partial(_tune_sqlite, app.config["SQLITE_BUSY_TIMEOUT_MS"])
@@ -110,6 +39,4 @@ def init_app(app):
             if engine.dialect.name == "sqlite":
                 event.listen(engine, "connect", tune)
             elif engine.dialect.name == "postgresql":
-                event.listen(engine, "connect", _note_return)
-                event.listen(engine, "checkin", _note_return)
-                event.listen(engine, "checkout", partial(_ping_if_stale, engine.dialect))
+                postgres.ping_when_stale(engine)

@@ -7,8 +7,8 @@ from sqlalchemy import bindparam, select, update
 
 from .database import insert_unless_taken
 from .extensions import db
-from .live import record_greeting
 from .i18n import force_language, gettext as _
+from .live.events import record_greeting
 from .models import Role, User, utcnow
 from .outbox import queue_email
 from .text import search_key

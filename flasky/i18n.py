@@ -27,8 +27,6 @@ VOICE_KEY = "flasky_voice"  # on g: the Voice of this request (or of force_langu
 # Accept-Language values up to this length have their answer kept (browsers send a few dozen characters); longer
 # ones, rare and possibly hostile, are negotiated each time rather than filling the cache.
 KEPT_HEADER_LENGTH = 200
-# Templates translate literal strings, a few dozen; the bound only matters if one passes computed text to _().
-MARKUP_CACHE_LIMIT = 1024
 PLAIN_PATH = re.compile(r"[A-Za-z0-9/._~-]*")  # characters a path keeps as they are under quote()
 LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
 
@@ -194,18 +192,12 @@ def lazy_gettext(string, **variables):
 def template_functions(translations):
     """Build gettext and ngettext for templates, bound to one catalog (Jinja's newstyle rules: the variables are
     escaped where the template autoescapes, %(num)d is the count)."""
-    markup = {}  # msgid -> translated Markup: a page's strings are looked up and wrapped once per app
 
     @pass_eval_context
     def gettext(eval_context, string, **variables):
+        text = translations.ugettext(string)
         if eval_context.autoescape:
-            text = markup.get(string)
-            if text is None:
-                text = Markup(translations.ugettext(string))
-                if len(markup) < MARKUP_CACHE_LIMIT:
-                    markup[string] = text
-        else:
-            text = translations.ugettext(string)
+            text = Markup(text)
         return text % variables if variables else text
 
     @pass_eval_context

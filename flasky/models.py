@@ -6,6 +6,7 @@ from sqlalchemy import DDL, JSON, ForeignKey, Index, String, Text, event, or_, s
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
+from .i18n import lazy_gettext as _l
 from .text import search_key
 
 USERNAME_MAX_LENGTH = 64
@@ -64,6 +65,16 @@ class Role(db.Model):
 
     def __repr__(self):
         return f"<Role {self.name!r}>"
+
+
+# The roles as readers read them, in pages and in the terminal (the database keeps the book's English names).
+ROLE_LABELS = {Role.USER: _l("User"), Role.MODERATOR: _l("Moderator"), Role.ADMINISTRATOR: _l("Administrator")}
+
+
+def role_label(name):
+    """Write a role's name in the reader's language."""
+    label = ROLE_LABELS.get(name)
+    return name if label is None else str(label)
 
 
 class User(db.Model):

@@ -1,18 +1,16 @@
-"""Template helpers: markup rendered once per language and URL prefix, Flask-Moment without inline styles, no-JS
-fallbacks."""
+"""Template helpers: Flask-Moment without inline styles, no-JS fallbacks for times, roles in the reader's words."""
 
 import re
 from functools import lru_cache
 
 from babel.dates import format_datetime
-from flask import current_app, render_template, request, url_for
+from flask import url_for
 from flask_moment import moment
 from jinja2 import pass_context
 from markupsafe import Markup
 
-from .assets import keep
 from .i18n import current_language, current_voice, gettext, ngettext
-from .models import utcnow
+from .models import role_label, utcnow
 from .text import NONCHARACTERS
 
 # Flask-Moment hides each timestamp with an inline style, which our Content-Security-Policy refuses; the
@@ -83,34 +81,6 @@ def _formatted(minute, pattern, locale):
     return format_datetime(minute, pattern, locale=locale)  # naive: UTC
 
 
-@pass_context
-def render_once(context, template_name, **variables):
-    """Render a template that is the same for every request of one language under this URL prefix once, then reuse
-    its markup; variables (a few hashable values, such as the active link) are part of the key.
-
-    Only for templates that use nothing per request but the language, the URL prefix and those variables (no nonce,
-    session or header): tests/test_templating.py fails when one does.
-    """
-    cache = current_app.extensions[RENDERED_ONCE]
-    key = (request.script_root, context["language"].code, template_name, *variables.items())
-    markup = cache.get(key)
-    if markup is None:
-        markup = keep(cache, key, Markup(render_template(template_name, **variables)))
-    return markup
-
-
-@pass_context
-def memoised(context, macro, *arguments):
-    """Call a macro once per (language, URL prefix, arguments) and keep its markup: for a macro that uses nothing
-    else per request (tests/test_templating.py checks), called often with the same arguments (directory rows)."""
-    cache = current_app.extensions[MEMOISED]
-    key = (macro.name, context["language"].code, request.script_root, *arguments)
-    markup = cache.get(key)
-    if markup is None:
-        markup = keep(cache, key, macro(*arguments), MEMOISED_LIMIT)
-    return markup
-
-
 class StyleFreeMoment(moment):
     """Flask-Moment's moment, rendered without the inline style attribute."""
 
@@ -121,16 +91,13 @@ class StyleFreeMoment(moment):
 
 def init_app(app):
     """Register filters and globals on the app's Jinja environment, and the style-free moment (after Moment's)."""
-    app.extensions[RENDERED_ONCE] = {}
-    app.extensions[MEMOISED] = {}
     app.add_template_filter(ago)
-    app.add_template_filter(memoised)
+    app.add_template_filter(role_label)
     app.add_template_global(utcnow)
     app.add_template_filter(moment_timestamp)
     app.add_template_filter(typed)
     app.add_template_filter(user_url)
     app.add_template_filter(utc_datetime)
-    app.add_template_global(render_once)
     app.extensions["moment"] = StyleFreeMoment
     # A global as well as Flask-Moment's context variable, so macros imported without context (cheaper) see it.
     app.add_template_global(StyleFreeMoment, "moment")

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import event
 
-from flasky import live
+from flasky.live import panel
 from flasky.extensions import db as _db
 
 
@@ -26,8 +26,8 @@ def statements(app):
 def state_reads(monkeypatch):
     """Count the live panel's reads of its state, which go to the DBAPI connection, unseen by SQLAlchemy's events."""
     reads = []
-    read = live.current_state
-    monkeypatch.setattr(live, "current_state", lambda engine: reads.append(engine) or read(engine))
+    read = panel.current_state
+    monkeypatch.setattr(panel, "current_state", lambda engine: reads.append(engine) or read(engine))
     return reads
 
 

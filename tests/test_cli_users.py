@@ -8,11 +8,12 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import delete, select
 
-from flasky import cli, i18n, seeding, text
+from flasky import cli, i18n, text
+from flasky.directory import seeding
 from flasky.extensions import db as _db
 from flasky.main.forms import check_characters
 from flasky.models import USERNAME_MAX_LENGTH, Role, User, utcnow
-from flasky.seeding import HISTORY, MAX_COUNT, _role
+from flasky.directory.seeding import HISTORY, MAX_COUNT, _role
 
 
 def invoke(app, *args):

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 
-from flasky import create_app, database
+from flasky import create_app
 from flasky.extensions import db as _db
 from flasky.testing import free_port
 
@@ -153,7 +153,7 @@ def test_a_connection_in_steady_use_is_lent_without_a_ping_and_an_idle_one_is_pi
     for _ in range(5):
         assert client.get("/users").status_code == 200
     assert pings == [], "back within seconds, its socket silent: no round trip"
-    monkeypatch.setattr(database, "STALE_AFTER_SECONDS", 0)
+    monkeypatch.setattr("flasky.postgres.STALE_AFTER_SECONDS", 0)
     assert client.get("/users").status_code == 200
     assert len(pings) == 1, "idle past STALE_AFTER_SECONDS: pinged"
 

@@ -12,7 +12,9 @@ from flask import template_rendered
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from flasky import create_app, greeting, live
+from flasky import create_app, greeting
+from flasky.live.events import current_state
+from flasky.live.hub import Hub
 from flasky.extensions import db as _db
 from flasky.models import GreetingEvent, User
 
@@ -222,7 +224,7 @@ def test_a_greeting_that_fails_leaves_no_event_and_no_user(errors_reach_handlers
 
 def test_every_hundredth_greeting_drops_the_events_past_the_ones_kept(app, db, monkeypatch):
     app.config["FLASKY_LIVE_KEEP_EVENTS"] = 10
-    monkeypatch.setattr(live, "PRUNE_EVERY", 5)
+    monkeypatch.setattr("flasky.live.events.PRUNE_EVERY", 5)
     for number in range(23):
         greeting.remember(f"N{number}")
     ids = db.session.scalars(select(GreetingEvent.id).order_by(GreetingEvent.id)).all()
@@ -258,7 +260,7 @@ def test_a_failed_read_of_the_state_raises_sqlalchemy_s_error_as_the_session_wou
     db.session.execute(text("DROP TABLE greeting_events"))
     db.session.commit()
     with pytest.raises(DBAPIError) as raised:
-        live.current_state(db.engine)
+        current_state(db.engine)
     assert "greeting_events" in str(raised.value)
 
 
@@ -337,7 +339,7 @@ def test_a_greeting_reaches_open_streams_rendered_once_per_language(app, client,
     for reader in readers:
         reader.start()
         assert reader.opened.wait(5) and reader.status == 200
-    assert wait_until(lambda: app.extensions[live.HUB_KEY].streams == 4)
+    assert wait_until(lambda: app.extensions[Hub.KEY].streams == 4)
     rendered = []
 
     def record(sender, template, context, **extra):
@@ -355,7 +357,7 @@ def test_a_greeting_reaches_open_streams_rendered_once_per_language(app, client,
     assert rendered.count("partials/recent-greetings.html") == 2, "once per language, not once per subscriber"
     for reader in readers:
         reader.join(timeout=5)
-    assert wait_until(lambda: app.extensions[live.HUB_KEY].tailer is None), "the tailer ends with the last stream"
+    assert wait_until(lambda: app.extensions[Hub.KEY].tailer is None), "the tailer ends with the last stream"
 
 
 def test_a_burst_of_greetings_is_one_event_with_the_latest_state(app, client, greet, monkeypatch):
@@ -374,7 +376,7 @@ def test_a_burst_of_greetings_is_one_event_with_the_latest_state(app, client, gr
 
 
 def test_the_tailer_starts_with_the_first_stream_never_before(app, client, greet):
-    hub = app.extensions[live.HUB_KEY]
+    hub = app.extensions[Hub.KEY]
     greet("Ann")
     client.get("/")
     assert hub.tailer is None and not [thread for thread in threading.enumerate()
@@ -410,7 +412,7 @@ def test_past_the_cap_a_stream_is_a_503_with_retry_after(app, client):
     answer = client.get("/greetings/stream")
     assert answer.status_code == 503
     assert "Too many live updates are open right now." in answer.get_data(as_text=True)
-    assert app.extensions[live.HUB_KEY].streams == 0
+    assert app.extensions[Hub.KEY].streams == 0
 
 
 def test_streams_neither_count_against_nor_get_round_the_name_form_s_limit(make_app, database_url):

@@ -196,8 +196,8 @@ def test_static_files_are_cached_with_validators_and_html_is_private(client):
 
 
 def test_forwarded_prefixes_get_their_own_asset_urls_without_growing_the_caches_forever(production):
-    from flasky.assets import CACHE_LIMIT, STATIC_DIGESTS, STATIC_URLS
-    from flasky.templating import RENDERED_ONCE
+    from flasky.assets import STATIC_DIGESTS, STATIC_URLS
+    from flasky.caching import CACHE_LIMIT, RENDERED_ONCE
 
     app = production(PROXY_FIX_X_PREFIX="1")
     client = app.test_client()

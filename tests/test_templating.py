@@ -58,8 +58,8 @@ def test_a_memoised_macro_uses_only_its_arguments_and_the_language(app, template
     assert per_request_names(app, template_name) == (set(), set())
 
 
-def test_the_layout_renders_its_asset_tags_and_navbar_once():
-    assert rendered_once() == {"layout/assets.html": set(), "layout/navbar.html": {"section", "directory"}}
+def test_the_layout_renders_its_asset_tags_once():
+    assert rendered_once() == {"layout/assets.html": set()}
 
 
 @pytest.mark.parametrize("template_name", sorted(rendered_once()))

@@ -2,24 +2,18 @@
 
 import unicodedata
 
-from flask import request
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectChoice, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms import StringField, SubmitField
+from wtforms.validators import DataRequired, Length, ValidationError
 
-from .. import directory
 from ..i18n import lazy_gettext as _l
-from ..models import USERNAME_MAX_LENGTH, Role
+from ..models import USERNAME_MAX_LENGTH
 from ..text import has_control_characters, normalise_name
 
 # Bidirectional embeddings, overrides and isolates can make a name display as something it is not.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # Joiners shape emoji sequences and several scripts, so they may appear inside a visible name.
 JOINERS = frozenset("\u200c\u200d")
-# The longest directory search: a whole name.
-QUERY_MAX_LENGTH = USERNAME_MAX_LENGTH
-# The roles as visitors read them (the database keeps the book's English names).
-ROLE_LABELS = {Role.USER: _l("User"), Role.MODERATOR: _l("Moderator"), Role.ADMINISTRATOR: _l("Administrator")}
 # Names that the URL /user/<name> could not carry back to the app ("/" is refused too).
 URL_UNSAFE_NAMES = frozenset({".", ".."})
 
@@ -32,12 +26,6 @@ CSRF_MESSAGES = {
     "The CSRF tokens do not match.": _l("Your session changed since this form was loaded, please try again."),
 }
 CSRF_FALLBACK_MESSAGE = _l("This form's security token is not valid, please try again.")
-
-
-def role_label(name):
-    """Write a role's name in the reader's language (the database keeps the book's English names)."""
-    label = ROLE_LABELS.get(name)
-    return name if label is None else str(label)
 
 
 def check_characters(form, field):
@@ -88,46 +76,3 @@ class NameForm(FlaskForm):
         if not errors:
             return None
         return CSRF_MESSAGES.get(errors[0], CSRF_FALLBACK_MESSAGE)
-
-
-def check_query(form, field):
-    """Refuse a search with control characters (NUL, line breaks): no name holds one."""
-    if field.data and has_control_characters(field.data):
-        raise ValidationError(_l("A search cannot contain control characters or line breaks."))
-
-
-def check_cursor(form, field):
-    """Refuse a page cursor the app did not issue (edited, truncated or made up)."""
-    if field.data:
-        try:
-            directory.read_cursor(field.data)
-        except directory.InvalidCursor:
-            raise ValidationError(_l("That page link is not valid (edited or out of date). "
-                                     "Search again from the first page.")) from None
-
-
-class DirectoryForm(FlaskForm):
-    """Search the visitors directory (a GET form: no CSRF token, nothing changes)."""
-
-    class Meta:
-        csrf = False
-
-    q = StringField(_l("Name contains"), filters=[normalise_name], validators=[
-        Optional(), Length(max=QUERY_MAX_LENGTH, message=_l("A search can be at most %(max)d characters long.")),
-        check_query])
-    role = SelectField(_l("Role"), choices=[SelectChoice("", _l("Any role"))] + [
-        SelectChoice(name, ROLE_LABELS[name]) for name in Role.NAMES],
-                       default="", validate_choice=True)
-    # A label given, so WTForms asks no translation for one (Flask-WTF loads its catalog per request to do so).
-    cursor = HiddenField("cursor", validators=[check_cursor])
-
-    def __init__(self):
-        super().__init__(formdata=request.args)
-
-    @property
-    def error_message(self):
-        """Return the first validation message, for the page or fragment that reports it."""
-        for field in (self.q, self.role, self.cursor):
-            if field.errors:
-                return field.errors[0]
-        return None

@@ -2,19 +2,17 @@
 
 from flask import abort, current_app, flash, redirect, request, session, url_for
 
-from .. import directory, greeting, hypermedia, i18n, live
-from ..extensions import htmx, moment
+from .. import greeting, hypermedia, i18n
+from ..extensions import moment
 from ..i18n import gettext as _, lazy_gettext as _l
-from ..ratelimit import rate_limit
+from ..live.panel import panel
 from ..models import utcnow
+from ..ratelimit import rate_limit
 from ..text import has_control_characters, normalise_name
 from . import bp
-from .forms import DirectoryForm, NameForm, role_label
+from .forms import NameForm
 
 CHANGED_NAME = _l("Looks like you have changed your name!")
-
-# The directory rows and the user card name roles in the reader's words.
-bp.add_app_template_filter(role_label)
 
 
 def render_index(form, *, oob=(), status=200, fragment="partials/name-form.html", **context):
@@ -29,7 +27,7 @@ def render_index(form, *, oob=(), status=200, fragment="partials/name-form.html"
         known=session.get("known", False),
         current_time=utcnow(),
         # The live panel, in full pages only: no swap of the name form ever replaces it.
-        live=live.panel() if current_app.config["FLASKY_LIVE_FEED"] and not hypermedia.wants_fragment() else None,
+        live=panel() if current_app.config["FLASKY_LIVE_FEED"] and not hypermedia.wants_fragment() else None,
         **context,
     )
 
@@ -59,22 +57,6 @@ def greet():
     return render_index(form.cleared(), oob=("partials/greeting.html", "partials/flashes.html"), greeted=True)
 
 
-@bp.get("/greetings/recent")
-def recent_greetings():
-    """Show the last greetings and who was active: the panel for a page that polls (htmx), else a page of its own."""
-    if not current_app.config["FLASKY_LIVE_FEED"]:
-        abort(404)
-    return hypermedia.render("greetings.html", "partials/recent-greetings.html", recent=live.recent())
-
-
-@bp.get("/greetings/stream")
-def greetings_stream():
-    """Stream the panel as server-sent events, in the visitor's language, from the state of ?after= or Last-Event-ID."""
-    if not current_app.config["FLASKY_LIVE_FEED"]:
-        abort(404)
-    return live.stream()
-
-
 @bp.post("/validate/name")
 def validate_name():
     """Check the name field as the visitor types, without storing anything."""
@@ -93,27 +75,6 @@ def user(name):
         # Only printable names are echoed: no invisible or direction-changing characters in our message.
         abort(404, description=_("Nobody called “%(name)s” has been here yet.", name=name) if name.isprintable() else None)
     return hypermedia.render("user.html", "partials/user-card.html", user=found)
-
-
-@bp.get("/users")
-def users():
-    """List the names the app has met, most recently seen first: searched, filtered by role, a page at a time."""
-    if not current_app.config["FLASKY_DIRECTORY"]:
-        abort(404)
-    form = DirectoryForm()
-    valid = form.validate()
-    query, role = form.q.data or None, form.role.data or None
-    found = directory.find(query, role, form.cursor.data or None) if valid else None
-    loading_more = htmx.target == "directory-more"
-    # A search pushes the address a bookmark needs, no more ("?q=ann", not "?q=ann&role="); loading more, none.
-    address = url_for(".users", q=query, role=role) if valid else None
-    return hypermedia.render(
-        "users.html",
-        "partials/directory-more.html" if loading_more else "partials/directory-rows.html",
-        oob=("partials/directory-rows.html",) if loading_more else ("partials/directory-count.html",
-                                                                     "partials/directory-more.html"),
-        status=200 if valid else 400, push_url=False if loading_more else address, form=form, found=found,
-        appending=loading_more)
 
 
 @bp.post("/language")

@@ -11,7 +11,8 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
-from flasky import create_app, live
+from flasky import create_app
+from flasky.live.panel import PANELS_KEY
 from flasky.extensions import db as _db
 from flasky.models import Role
 
@@ -103,7 +104,7 @@ def fresh_database(live_app):
                 _db.session.execute(table.delete())
         _db.session.commit()
         _db.session.remove()
-    live_app.extensions[live.PANELS_KEY].clear()
+    live_app.extensions[PANELS_KEY].clear()
 
 
 @pytest.fixture

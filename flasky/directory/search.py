@@ -18,11 +18,11 @@ from flask import current_app
 from itsdangerous import BadSignature, Signer
 from sqlalchemy import bindparam, column, func, select, table, text, tuple_
 
-from .assets import keep
-from .database import constant, planned_for_values, reading_connection
-from .extensions import db
-from .models import Role, User
-from .text import search_key
+from ..caching import keep
+from ..extensions import db
+from ..models import Role, User
+from ..postgres import constant, planned_for_values, reading_connection
+from ..text import search_key
 
 PAGE_SIZE = 20
 COUNT_LIMIT = 1000
@@ -238,27 +238,14 @@ def sign_cursor(direction, last_seen, user_id, secret_key=None):
 
     Plain signed text rather than itsdangerous' serializer, which tries zlib on every token (~25 µs against ~4).
     """
-    return _sign_cursor(secret_key or current_app.secret_key, direction, last_seen, user_id)
-
-
-@lru_cache(maxsize=1024)
-def _sign_cursor(secret_key, direction, last_seen, user_id):
-    """Sign a position once per key: the pages most visitors see (the first, a deep one bookmarked, a popular search)
-    link the same cursors every time."""
     microseconds = (last_seen - EPOCH) // MICROSECOND
     return _signer(secret_key).sign(f"{direction}.{microseconds}.{user_id}").decode("ascii")
 
 
 def read_cursor(cursor):
     """Read a cursor back into (direction, (last_seen, id)); raise InvalidCursor for one the app did not issue."""
-    return _read_cursor(current_app.secret_key, cursor)
-
-
-@lru_cache(maxsize=1024)
-def _read_cursor(secret_key, cursor):
-    """Check and decode a cursor, once per key and cursor (the form's validator and find() both read it)."""
     try:
-        direction, microseconds, user_id = _signer(secret_key).unsign(cursor).decode("ascii").split(".")
+        direction, microseconds, user_id = _signer().unsign(cursor).decode("ascii").split(".")
         if direction not in (AFTER, BEFORE):
             raise ValueError(direction)
         return direction, (EPOCH + int(microseconds) * MICROSECOND, int(user_id))

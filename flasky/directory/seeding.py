@@ -7,11 +7,11 @@ from itertools import accumulate
 
 from sqlalchemy import select, text
 
-from .database import UPSERT_DIALECTS, insert_unless_taken
-from .extensions import db
-from .i18n import gettext as _
-from .models import USERNAME_MAX_LENGTH, Role, User, utcnow
-from .text import normalise_name, search_key
+from ..database import UPSERT_DIALECTS, insert_unless_taken
+from ..extensions import db
+from ..i18n import gettext as _
+from ..models import USERNAME_MAX_LENGTH, Role, User, utcnow
+from ..text import normalise_name, search_key
 
 MAX_COUNT = 10_000_000
 BATCH_SIZE = 10_000

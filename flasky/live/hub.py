@@ -1,0 +1,115 @@
+"""One process's view of the greeting events: its open streams, and the tailer thread that wakes them."""
+
+import logging
+import os
+import threading
+import time
+import weakref
+
+from flask import current_app
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..extensions import db
+from .events import current_state
+
+logger = logging.getLogger("flasky.live")
+
+
+class Hub:
+    """Count a process's streams in and out, and while any is open, read the table's state and wake them on a change."""
+
+    KEY = "flasky.live"  # in app.extensions
+
+    def __init__(self, app):
+        self.app = app
+        self.start_afresh()
+        # A forked child (a gunicorn worker of a --preload master) has no tailer thread: it starts afresh.
+        os.register_at_fork(after_in_child=_start_afresh_after_fork(self))
+
+    def start_afresh(self):
+        """Forget every stream and the tailer: new locks, no state read."""
+        self.condition = threading.Condition()
+        self.render_lock = threading.Lock()  # a new greeting wakes every stream at once: one renders the panel
+        self.state = None  # the State the tailer last read; None while nobody follows the table
+        self.streams = 0
+        self.tailer = None
+
+    def subscribe(self):
+        """Count a new stream in, starting the tailer if it is the only one; False when the process holds its cap."""
+        with self.condition:
+            if self.streams >= self.app.config["FLASKY_LIVE_STREAMS"]:
+                return False
+            self.streams += 1
+            if self.tailer is None:
+                self.tailer = threading.Thread(target=self._tail, name="flasky-live-tailer", daemon=True)
+                self.tailer.start()
+            return True
+
+    def unsubscribe(self):
+        """Count a stream out (the tailer ends at its next read once none is left)."""
+        with self.condition:
+            self.streams -= 1
+
+    def first_state(self, timeout):
+        """Return the state the tailer read, waiting for its first read (None: none in time)."""
+        with self.condition:
+            self.condition.wait_for(lambda: self.state is not None, timeout)
+            return self.state
+
+    def wait_past(self, seen, timeout):
+        """Wait for the tailer to read a state other than `seen`; return it, or None when the timeout passes first."""
+        with self.condition:
+            if self.condition.wait_for(lambda: self.state is not None and self.state != seen, timeout):
+                return self.state
+            return None
+
+    def _tail(self):
+        """Read the table's state every FLASKY_LIVE_TAIL_SECONDS while streams are open, waking them on a change."""
+        with self.app.app_context():
+            engine = db.engine
+        interval = self.app.config["FLASKY_LIVE_TAIL_SECONDS"]
+        failing = False
+        while True:
+            with self.condition:
+                if self.streams <= 0:
+                    self.tailer = self.state = None
+                    return
+            try:
+                state = current_state(engine)
+            except SQLAlchemyError as error:  # the database is down or not migrated: say so once, keep trying
+                if not failing:
+                    reason = (str(getattr(error, "orig", None) or error).strip().splitlines() or [""])[0][:200]
+                    logger.warning("Live feed: cannot read greeting events (%s: %s); retrying", type(error).__name__,
+                                   reason)
+                failing = True
+            else:
+                if failing:
+                    logger.warning("Live feed: reading greeting events again")
+                    failing = False
+                with self.condition:
+                    if state != self.state:
+                        self.state = state
+                        self.condition.notify_all()
+            time.sleep(interval)
+
+
+def _start_afresh_after_fork(hub):
+    """Make the after-fork hook of a hub, holding it weakly: an app that is gone leaves no hub alive behind it."""
+    reference = weakref.ref(hub)
+
+    def start_afresh_after_fork():
+        found = reference()
+        if found is not None:
+            found.start_afresh()
+
+    return start_afresh_after_fork
+
+
+def current_hub():
+    """Return this app's hub."""
+    return current_app.extensions[Hub.KEY]
+
+
+def init_app(app):
+    """Give the app its hub."""
+    app.extensions[Hub.KEY] = Hub(app)

@@ -1,0 +1,53 @@
+"""The home page's live panel, rendered once per state, language, URL prefix and minute for every page and stream."""
+
+from flask import current_app, render_template, request
+from markupsafe import Markup
+
+from ..caching import keep
+from ..database import DATABASE_UNAVAILABLE
+from ..extensions import db
+from ..i18n import current_language
+from ..models import utcnow
+from .events import current_state, recent
+from .hub import current_hub
+
+PANELS_KEY = "flasky.live_panels"
+# Panels kept per (template, language, URL prefix, state, minute); only the newest state matters, so a full cache
+# just empties.
+PANEL_CACHE_LIMIT = 64
+
+
+def panel():
+    """Return the home page's live panel (templates/live/panel.html) as of now: one cheap query per page; two more
+    and a render once per state, language, URL prefix and minute. None while the database is unavailable: the page
+    still shows, without it."""
+    try:
+        state = current_state(db.engine)
+        return rendered("live/panel.html", state, latest_id=state.latest,
+                        poll_seconds=current_app.config["FLASKY_LIVE_POLL_SECONDS"])
+    except DATABASE_UNAVAILABLE:
+        return None
+
+
+def rendered(template_name, state, **context):
+    """Render a template of the panel for a state in this request's language and URL prefix, once a minute; it gets
+    `recent` besides the context given, which must follow from the state and the settings.
+
+    The minute is in the key for the readers without JavaScript, whose "… ago" texts are the server's.
+    """
+    now = utcnow()
+    key = (template_name, current_language().code, request.script_root, state, now.replace(second=0, microsecond=0))
+    panels = current_app.extensions[PANELS_KEY]
+    markup = panels.get(key)
+    if markup is None:
+        with current_hub().render_lock:  # a new greeting wakes every stream at once: one renders, the rest wait
+            markup = panels.get(key)
+            if markup is None:
+                markup = Markup(render_template(template_name, recent=recent(now), **context).strip())
+                keep(panels, key, markup, PANEL_CACHE_LIMIT)
+    return markup
+
+
+def init_app(app):
+    """Give the app its panel cache."""
+    app.extensions[PANELS_KEY] = {}

@@ -1,0 +1,111 @@
+"""The panel as a stream of server-sent events, one per change of the greeting events, in the visitor's language."""
+
+import logging
+import re
+import time
+
+from flask import current_app, request, stream_with_context
+
+from ..database import DATABASE_UNAVAILABLE
+from ..extensions import db
+from ..i18n import gettext as _
+from .hub import current_hub
+from .panel import rendered
+
+EVENT_NAME = "greetings"
+RETRY_MILLISECONDS = 2000  # the reconnection delay a stream asks of EventSource
+# How long a new stream waits for its process's first read of the table before it starts without one.
+FIRST_READ_TIMEOUT = 5.0
+EVENT_ID = re.compile(r"[0-9]{1,18}")  # a client's id: digits only, and below 2**63
+LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what ends a line in an event stream (str.splitlines() also splits on others)
+
+logger = logging.getLogger("flasky.live")
+
+
+def stream():
+    """Answer a stream of the panel from the state of the client's Last-Event-ID (or ?after=), or a 503 past the
+    process's cap. The stream is counted out of the hub when the server closes the response, and only then: also
+    when its body is never read."""
+    hub = current_hub()
+    if not hub.subscribe():
+        return refused()
+    since = event_id_from(request.headers.get("Last-Event-ID"))
+    if since is None:
+        since = event_id_from(request.args.get("after"))
+    response = current_app.response_class(stream_with_context(_events(hub, since)), mimetype="text/event-stream")
+    response.call_on_close(hub.unsubscribe)
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
+    return response
+
+
+def _events(hub, since):
+    """Yield the stream's events, through these states:
+
+    1. opening: the retry hint, then the state the hub's tailer read (waiting for its first read, at most
+       FIRST_READ_TIMEOUT);
+    2. catching up: the current panel at once when the client is behind or new, which replays what it missed (up to
+       the panel's ten greetings); a client ahead (a forged id, or a process yet to read what another stored) waits;
+    3. following: each new state's panel as it comes, and a heartbeat comment after FLASKY_LIVE_HEARTBEAT_SECONDS of
+       quiet (a client that left makes that write fail, which ends the stream);
+    4. ending: when FLASKY_LIVE_STREAM_SECONDS are up or FLASKY_LIVE_MAX_EVENTS were sent (the client reconnects with
+       its Last-Event-ID), or when the database is unavailable.
+    """
+    config = current_app.config
+    heartbeat, max_events = config["FLASKY_LIVE_HEARTBEAT_SECONDS"], config["FLASKY_LIVE_MAX_EVENTS"]
+    deadline = time.monotonic() + config["FLASKY_LIVE_STREAM_SECONDS"]
+    sent = 0
+    try:
+        yield f"retry: {RETRY_MILLISECONDS}\n\n"
+        seen = hub.first_state(FIRST_READ_TIMEOUT)
+        behind = seen is not None and seen.latest is not None and (since is None or seen.latest > since)
+        state = seen if behind else None
+        while True:
+            if state is not None:
+                yield sse_event(state.latest, _panel_for_stream(state))
+                sent += 1
+                if max_events and sent >= max_events:
+                    return
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            state = hub.wait_past(seen, min(heartbeat, remaining))
+            if state is None:
+                if remaining <= heartbeat:
+                    return
+                yield ": ping\n\n"
+            else:
+                seen = state
+                if state.latest is None:  # every event pruned: nothing to show that the page does not show
+                    state = None
+    except DATABASE_UNAVAILABLE as error:
+        logger.warning("Live feed: a stream ended, the database is unavailable (%s)", type(error).__name__)
+
+
+def _panel_for_stream(state):
+    """Render the panel for a stream, giving the database connection back at once: a stream waits without one."""
+    try:
+        return rendered("partials/recent-greetings.html", state)
+    finally:
+        db.session.close()
+
+
+def event_id_from(value):
+    """Read an event id a client sends (Last-Event-ID, ?after=): digits only, else None (garbage is ignored)."""
+    return int(value) if value and EVENT_ID.fullmatch(value) else None
+
+
+def sse_event(event_id, data, event=EVENT_NAME):
+    """Format one server-sent event; each line of data gets its own data: field."""
+    lines = [f"id: {event_id}", f"event: {event}", *(f"data: {line}" for line in LINE_BREAK.split(data))]
+    return "\n".join(lines) + "\n\n"
+
+
+def refused():
+    """Answer a stream past the process's cap: 503 with Retry-After, so that the page polls instead."""
+    message = _("Too many live updates are open right now. This page checks for new greetings every few seconds "
+                "instead.")
+    response = current_app.response_class(message, 503, mimetype="text/plain")
+    response.headers["Retry-After"] = str(current_app.config["FLASKY_LIVE_POLL_SECONDS"])
+    response.headers["Cache-Control"] = "no-store"
+    return response
