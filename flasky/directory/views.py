@@ -30,7 +30,8 @@ def more():
     """Append the next names to the list in place, and replace "More names" (htmx); any other request gets the list
     at the same place, as the link's href does without JavaScript."""
     if not hypermedia.wants_fragment():
-        return redirect(url_for(".index", **{key: request.args.get(key) for key in ("q", "role", "cursor")}), 303)
+        return redirect(url_for(".index", **{key: request.args.get(key) or None for key in ("q", "role", "cursor")}),
+                        303)
     form, found = search()
     return hypermedia.render("directory/index.html", "partials/directory-more.html",
                              oob=("partials/directory-rows.html",), status=200 if found else 400, push_url=False,
