@@ -3,11 +3,13 @@
     .venv/bin/python bench/inprocess.py                        # ms per request for every case
     .venv/bin/python bench/inprocess.py get_full htmx_post_known
     .venv/bin/python bench/inprocess.py --profile htmx_post_new  # cProfile, top functions by cumulative time
+    .venv/bin/python bench/inprocess.py --names 0                # without the directory's seeded names
 
 No server, no sockets: this isolates what the app itself costs per request, which is what bench/run.py's ratios
 mostly depend on. bench/run.py's production settings (rate limiter on, its name-form limit raised; mail delivery
-off), a fresh SQLite file (WAL), FLASKY_ADMIN set so that new names also write the outbox row. Prints the best of five
-rounds for each case.
+off), a fresh SQLite file (WAL), FLASKY_ADMIN set so that new names also write the outbox row, and --names fake names
+seeded for the directory's cases (the first page, a search as typed, the names "More names" adds). Prints the best
+of five rounds for each case.
 """
 
 import argparse
@@ -16,17 +18,20 @@ import io
 import os
 import pstats
 import secrets
+import subprocess
 import sys
 import tempfile
 import time
 from itertools import count
 from pathlib import Path
 
+from bs4 import BeautifulSoup
+
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 from bench.run import csrf_token, flasky_env  # noqa: E402  (bench/ is run as scripts, not installed)
-from flasky.testing import migrate  # noqa: E402
+from flasky.testing import BIN, migrate  # noqa: E402
 
 ROUNDS, PER_ROUND, WARM_UP = 5, 500, 200
 
@@ -78,6 +83,16 @@ def build_cases(app, bare):
         environ["wsgi.input"] = io.BytesIO(f"{template[:-8]}{next(numbers):08d}".encode())
         return environ
 
+    htmx = {"HX-Request": "true"}
+    listing = client.get("/users").get_data(as_text=True)
+    more_url = BeautifulSoup(listing, "html.parser").select_one("#directory-more a[rel=next]")
+    directory = {
+        "directory_page": (app, environ_factory(path="/users")),
+        "directory_search": (app, environ_factory(path="/users?q=an", headers={**htmx, "HX-Target": "directory-rows"})),
+    }
+    if more_url is not None:  # the same link in every tree: its hx-get, answered as htmx's "More names" asks it
+        directory["directory_more"] = (app, environ_factory(path=more_url["hx-get"],
+                                                            headers={**htmx, "HX-Target": "directory-more"}))
     return {
         "bare_flask_get": (bare, environ_factory()),
         "get_full": (app, environ_factory()),
@@ -87,6 +102,7 @@ def build_cases(app, bare):
         "htmx_post_new": (app, new_name),
         "user_page": (app, environ_factory(path="/user/Known")),
         "not_found": (app, environ_factory(path="/no/such/page")),
+        **directory,
     }
 
 
@@ -107,12 +123,17 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("cases", nargs="*", help="cases to run (default: all)")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of each case instead of timing it")
+    parser.add_argument("--names", type=int, default=5000, help="fake names seeded for the directory's cases")
     args = parser.parse_args()
 
     database = Path(tempfile.mkdtemp()) / "inprocess.sqlite"
     # The same production settings bench/run.py gives its gunicorn server.
     os.environ.update(flasky_env(f"sqlite:///{database}", FLASKY_ADMIN="admin@example.com"))
     migrate(os.environ)
+    if args.names:
+        subprocess.run([str(BIN / "flask"), "--app", "flasky", "users", "seed", str(args.names), "--seed", "7"],
+                       env={**os.environ, "FLASKY_MAIL_WORKER": "false"}, check=True, capture_output=True,
+                       timeout=300)
     from bench.hello import app as bare
     from flasky import create_app
 

@@ -106,7 +106,7 @@ def navbar_of(page):
     return home.get("aria-current"), home.get_text(), page.soup.select_one("#language-switcher button").get_text()
 
 
-def test_the_cached_navbar_follows_the_language_and_the_page(client, greet):
+def test_the_navbar_follows_the_language_and_the_page(client, greet):
     greet("Ann")
     seen = [navbar_of(client.get(path, headers={"Accept-Language": language}))
             for language in ("en", "zh-CN", "en") for path in ("/", "/user/Ann")]
