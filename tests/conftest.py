@@ -1,22 +1,23 @@
 """Shared fixtures: an app on a fresh database (SQLite and PostgreSQL), its htmx-aware client, a real SMTP server."""
 
-import asyncio
-import email
-import email.policy
 import os
-import threading
+from datetime import datetime, timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
-from sqlalchemy import select
+from sqlalchemy import event, insert, select
 
 from flasky import create_app
 from flasky.extensions import db as _db
-from flasky.models import OutboxMessage, User
+from flasky.models import OutboxMessage, Role, User
 from flasky.outbox import DELIVERY_KEY
 from flasky.outbox.worker import Worker
 from flasky.testing import HtmxClient, free_port
+from flasky.text import search_key
 from tests.postgres import PostgresCluster, PostgresUnavailable
+from tests.smtp_sink import SMTPServer
+
+# The shared helpers check pages too: pytest rewrites their asserts as it does the tests', for the same failure reports.
+pytest.register_assert_rewrite("tests.helpers", "tests.browser.helpers")
 
 # Every test that uses a database runs once per backend, unless TEST_DATABASE_URL pins one.
 BACKENDS = ["custom"] if os.environ.get("TEST_DATABASE_URL") else ["sqlite", "postgresql"]
@@ -128,6 +129,21 @@ def db(app):
 
 
 @pytest.fixture
+def statements(app):
+    """Record the SQL statements the app sends while a test runs."""
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = _db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
 def stored_rows(app):
     """Return a function listing a model's stored rows in id order, read in an app context of its own."""
 
@@ -180,52 +196,22 @@ def greet(client, index):
     return greet
 
 
-class Mailbox:
-    """An aiosmtpd handler that keeps what it receives; it can refuse, or hold messages until released."""
+@pytest.fixture
+def met(app):
+    """Store names as if met one minute apart (the first given is the most recently seen), with roles."""
 
-    def __init__(self):
-        self.messages = []
-        self.reply = None
-        self.hold = None
-        self.holding = threading.Event()
-        self._changed = threading.Condition()
+    def met(names, roles=None):
+        start = datetime(2026, 1, 1)
+        with app.app_context():
+            role_ids = dict(_db.session.execute(select(Role.name, Role.id)).all())
+            rows = [{"username": name, "search_key": search_key(name),
+                     "role_id": role_ids[(roles or {}).get(name, Role.DEFAULT)],
+                     "first_seen": start - timedelta(days=1),
+                     "last_seen": start - timedelta(minutes=number)} for number, name in enumerate(names)]
+            _db.session.execute(insert(User), rows)
+            _db.session.commit()
 
-    async def handle_DATA(self, server, session, envelope):
-        if self.hold is not None:
-            self.holding.set()
-            await asyncio.get_running_loop().run_in_executor(None, self.hold.wait, 30)
-        if self.reply:
-            return self.reply
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        with self._changed:
-            self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), message))
-            self._changed.notify_all()
-        return "250 Message accepted for delivery"
-
-    def wait_for(self, count, timeout=15):
-        """Wait until at least `count` messages arrived (bounded); return all of them."""
-        with self._changed:
-            self._changed.wait_for(lambda: len(self.messages) >= count, timeout)
-            return list(self.messages)
-
-
-class SMTPServer:
-    """A real SMTP server (aiosmtpd) on 127.0.0.1 that can be stopped and started again on its port."""
-
-    def __init__(self, port):
-        self.port = port
-        self.mailbox = Mailbox()
-        self.controller = None
-
-    def start(self):
-        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-        return self
-
-    def stop(self):
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
+    return met
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import pytest
 
 from flasky.live.hub import Hub
 from flasky.live.panel import PANELS_KEY
+from tests.helpers import listed
 
 
 @pytest.mark.parametrize("flag, blueprint, rules", [
@@ -57,7 +58,7 @@ def test_a_plain_request_for_more_names_goes_to_the_list_at_the_same_place(clien
     assert answer.status_code == 303
     assert answer.headers["Location"] == link["href"]
     page = client.get(answer.headers["Location"])
-    assert [row.get_text() for row in page.soup.select("#directory-rows li a")] == twenty_five[20:]
+    assert listed(page) == twenty_five[20:]
 
 
 def test_more_names_passes_on_only_the_search_s_own_fields(client):

@@ -1,25 +1,8 @@
 """Query budgets that keep the app fast, counted rather than timed: SQL statements per request."""
 
 import pytest
-from sqlalchemy import event
 
 from flasky.live import panel
-from flasky.extensions import db as _db
-
-
-@pytest.fixture
-def statements(app):
-    """Record the SQL statements the app sends while a test runs."""
-    seen = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    with app.app_context():
-        engine = _db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """Faults: an unreachable or read-only database gets a 503 and heals by itself; 500s log one line; /healthz."""
 
 import logging
-import time
 
 import pytest
 from sqlalchemy import text
@@ -10,6 +9,7 @@ from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from flasky import create_app
 from flasky.extensions import db as _db
 from flasky.testing import free_port
+from tests.helpers import wait_until
 
 UNAVAILABLE = "We cannot store or look up names right now. Please try again in a little while."
 
@@ -112,11 +112,8 @@ def terminate_backends(postgres, database):
 
     with psycopg.connect(f"host=127.0.0.1 port={postgres.port} user=postgres dbname=postgres", autocommit=True) as conn:
         conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [database])
-    for _ in range(100):
-        if not backend_pids(postgres, database):
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"the backends of {database} outlived pg_terminate_backend()")
+    if not wait_until(lambda: not backend_pids(postgres, database), timeout=5):
+        raise AssertionError(f"the backends of {database} outlived pg_terminate_backend()")
 
 
 @pytest.fixture

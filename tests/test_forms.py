@@ -4,6 +4,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from flasky.main.forms import NameForm
+from tests.helpers import expired_token
 
 NAME_RULES = [
     # (submitted, accepted as, or the error shown)
@@ -69,17 +70,6 @@ def test_inline_validation_without_htmx_answers_the_full_page(client):
     assert response.status_code == 200
     assert response.soup.html is not None
     assert response.text_of("name-error") == "Names can be at most 64 characters long."
-
-
-def expired_token(client, monkeypatch):
-    """Fetch a form whose CSRF token was signed two hours ago."""
-    import itsdangerous.timed
-
-    real_time = itsdangerous.timed.time.time
-    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: real_time() - 7200)
-    page = client.get("/")
-    monkeypatch.setattr(itsdangerous.timed.time, "time", real_time)
-    return page
 
 
 @pytest.mark.parametrize("htmx", [False, True])

@@ -1,6 +1,5 @@
 """中文 and English: choosing the language, the page/fragment contract in both, no English left on a Chinese page."""
 
-import re
 from datetime import datetime
 from urllib.parse import quote
 
@@ -8,6 +7,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from flasky.i18n import best_language
+from tests.helpers import english_words, expired_token
 
 # What a visitor reads, by element id, in each language.
 TEXT = {
@@ -230,8 +230,6 @@ def test_inline_validation_speaks_the_visitor_s_language(client, language):
 
 @pytest.mark.parametrize("htmx", [False, True])
 def test_an_expired_form_is_explained_in_the_visitor_s_language(app, client, language, monkeypatch, htmx):
-    from tests.test_forms import expired_token
-
     answer = client.submit(expired_token(client, monkeypatch), "#name-form", htmx=htmx, name="Ann")
     assert (answer.status_code, answer.text_of("form-error")) == (400, language["expired"])
 
@@ -313,30 +311,7 @@ def test_chinese_pages_load_moment_s_chinese_locale_and_english_ones_do_not(clie
 
 # --- no English word on a Chinese page -----------------------------------------------------------------------
 
-# Words that stay as they are in Chinese: the app's name, the time zone, and each language's own name in the switcher.
-ALLOWED = {"Flasky", "UTC", "htmx", "Web", "Flask"}
-
-
-def english_words(soup, names=()):
-    """Return the Latin-script words a reader meets: text, titles, ARIA labels, button values, meta description."""
-    for tag in soup.select("[lang=en], script, style, code#incident"):
-        tag.decompose()
-    texts = [soup.get_text(" ")]
-    for tag in soup.find_all(True):
-        texts += [tag.get(attribute) or "" for attribute in ("title", "aria-label", "placeholder", "alt")]
-        if tag.name == "input" and tag.get("type") in ("submit", "button"):
-            texts.append(tag.get("value", ""))
-        if tag.name == "meta" and tag.get("name") == "description":
-            texts.append(tag["content"])
-    text = re.sub(r"[0-9a-f]{8}", " ", " ".join(texts))  # incident ids
-    for name in names:
-        text = text.replace(name, " ")
-    return {word for word in re.findall(r"[A-Za-z]{2,}", text)} - ALLOWED
-
-
 def test_a_chinese_visitor_meets_no_english_word_in_any_state(explode, client, greet, monkeypatch):
-    from tests.test_forms import expired_token
-
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN,zh;q=0.9,en;q=0.8"
     states = {"first visit": client.get("/"), "invalid": greet(" ", htmx=False), "too long": greet("x" * 70, htmx=True)}
     states["new name (htmx)"] = greet("Ann", htmx=True)

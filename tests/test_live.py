@@ -17,6 +17,7 @@ from flasky.live.events import current_state
 from flasky.live.hub import Hub
 from flasky.extensions import db as _db
 from flasky.models import GreetingEvent, User
+from tests.helpers import wait_until
 
 # Streams end after one event, or after 2 s; the tailer reads the table every 20 ms.
 FAST = {"FLASKY_LIVE_TAIL_SECONDS": 0.02, "FLASKY_LIVE_HEARTBEAT_SECONDS": 5.0, "FLASKY_LIVE_STREAM_SECONDS": 2.0,
@@ -66,13 +67,6 @@ def names_in(panel):
 def latest_id(app):
     with app.app_context():
         return _db.session.scalar(select(func.max(GreetingEvent.id)))
-
-
-def wait_until(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not predicate() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return predicate()
 
 
 class StreamReader(threading.Thread):

@@ -14,6 +14,8 @@ from flasky.extensions import db as _db
 from flasky.models import OutboxMessage, utcnow
 from flasky.outbox import delivery, send_email
 from flasky.testing import free_port
+from tests.helpers import wait_until
+from tests.smtp_sink import SMTPServer
 
 
 @pytest.fixture
@@ -24,14 +26,6 @@ def app_overrides(mail_settings):
 def deliver(app, **kwargs):
     with app.app_context():
         return delivery.deliver_due(**kwargs)
-
-
-def wait_until(condition, timeout=15, interval=0.05):
-    """Poll a condition until it holds (bounded); return its last value."""
-    deadline = time.monotonic() + timeout
-    while not (value := condition()) and time.monotonic() < deadline:
-        time.sleep(interval)
-    return value
 
 
 def parts(message):
@@ -134,8 +128,6 @@ def test_smtp_down_mail_arrives_once_when_it_is_back_without_a_restart(worker_ap
     note = wait_until(lambda: next((n for n in outbox() if n.attempts >= 2 and n.status == "pending"), None))
     assert note is not None and len(outbox()) == 1
     assert "ConnectionRefused" in note.last_error
-    from tests.conftest import SMTPServer
-
     server = SMTPServer(smtp_down).start()
     try:
         assert len(server.mailbox.wait_for(1)) == 1

@@ -14,7 +14,7 @@ import pytest
 
 from flasky.outbox import DELIVERY_KEY
 from flasky.testing import free_port
-from tests.test_mail import wait_until
+from tests.helpers import wait_until
 
 pytestmark = pytest.mark.slow
 

@@ -3,18 +3,17 @@
 import os
 import re
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from flasky import create_app
 from flasky.live.panel import PANELS_KEY
 from flasky.extensions import db as _db
 from flasky.models import Role
+from tests.browser.helpers import ARTIFACTS, DOCS_SCREENSHOTS, UPDATE_DOCS, serve
 
 CHROMIUM = Path(os.environ.get("FLASKY_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -28,11 +27,6 @@ CHROMIUM_ARGS = [
 ]
 HERE = Path(__file__).resolve().parent
 AXE = HERE / "vendor" / "axe-core-4.14.1" / "axe.min.js"
-ARTIFACTS = HERE.parent / "artifacts"
-DOCS_SCREENSHOTS = HERE.parent.parent / "docs" / "screenshots"
-# Set FLASKY_UPDATE_SCREENSHOTS=1 to also refresh the screenshots committed in docs/screenshots/.
-UPDATE_DOCS = os.environ.get("FLASKY_UPDATE_SCREENSHOTS", "").lower() in {"1", "true", "yes", "on"}
-PHONE = {"width": 375, "height": 740}
 # Chromium logs every fetch answered with an error status; the tests that provoke one say which statuses they expect.
 FAILED_LOAD = re.compile(r"Failed to load resource: the server responded with a status of (\d{3})")
 
@@ -74,17 +68,6 @@ def live_app(tmp_path_factory):
     with app.app_context():
         _db.session.remove()
         _db.engine.dispose()
-
-
-def serve(app):
-    """Serve an app on 127.0.0.1 on a free port in a daemon thread; yield its base URL, then stop it."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
 
 
 @pytest.fixture(scope="session")

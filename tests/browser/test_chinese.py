@@ -11,9 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from conftest import PHONE
-from test_phone import assert_fits, open_phone
-from test_with_js import HAS_MARKER, assert_full_page, mark
+from tests.browser.helpers import HAS_MARKER, PHONE, assert_fits, assert_full_page, mark, open_phone
 
 pytestmark = pytest.mark.browser_context_args(locale="zh-CN")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DOCS_SCREENSHOTS
+from tests.browser.helpers import DOCS_SCREENSHOTS
 
 PROJECT = Path(__file__).resolve().parents[2]
 

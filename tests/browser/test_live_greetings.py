@@ -12,10 +12,9 @@ from base64 import b64encode
 import pytest
 from playwright.sync_api import expect
 
-from conftest import ARTIFACTS, DOCS_SCREENSHOTS, UPDATE_DOCS, serve
 from flasky import create_app
 from flasky.testing import HtmxClient
-from test_with_js import HAS_MARKER, mark
+from tests.browser.helpers import ARTIFACTS, DOCS_SCREENSHOTS, HAS_MARKER, UPDATE_DOCS, mark, serve
 
 STREAM = "/greetings/stream"
 RECENT = "/greetings/recent"

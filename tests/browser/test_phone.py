@@ -3,22 +3,9 @@
 import pytest
 from playwright.sync_api import expect
 
-from conftest import PHONE
+from tests.browser.helpers import assert_fits, open_phone
 
 LONG_NAME = "Wolfeschlegelsteinhausenbergerdorffwelchevoralternwarengewissenhaft"[:64]
-
-
-def open_phone(new_context, console_errors, *, js):
-    """Open a phone-sized page, with JavaScript on or off."""
-    context = new_context(viewport=PHONE, java_script_enabled=js)
-    context.set_default_timeout(5_000)
-    return console_errors.watch(context.new_page())
-
-
-def assert_fits(page, state):
-    """Check the page does not scroll horizontally."""
-    scroll, window = page.evaluate("() => [document.scrollingElement.scrollWidth, window.innerWidth]")
-    assert scroll <= window, f"{state}: page is {scroll} px wide in a {window} px window"
 
 
 @pytest.mark.parametrize("mode", ["js", "nojs"])

@@ -10,6 +10,7 @@ from sqlalchemy import insert, select
 from flasky.extensions import db
 from flasky.models import Role, User
 from flasky.text import search_key
+from tests.browser.helpers import HAS_MARKER, mark
 
 NAMES = [f"Ann {number:02d}" for number in range(25)] + ["Bob", "张三丰", "Zoë Ångström"]
 
@@ -34,24 +35,15 @@ def rows(page):
     return page.locator("#directory-rows li a").all_inner_texts()
 
 
-def mark_document(page):
-    """Tag the document, so a test can tell an in-place swap from a new page."""
-    page.evaluate("() => { window.flaskyMark = 'still here'; }")
-
-
-def same_document(page):
-    return page.evaluate("() => window.flaskyMark") == "still here"
-
-
 def test_typing_filters_in_place_and_the_url_follows(page):
     page.goto("/users")
     expect(page.locator("#directory-count")).to_have_text("28 names")
-    mark_document(page)
+    mark(page)
     page.locator("#q").press_sequentially("ångs", delay=30)
     expect(page.locator("#directory-rows li a")).to_have_text(["Zoë Ångström"])
     expect(page.locator("#directory-count")).to_have_text("1 name")
     expect(page).to_have_url(re.compile(r"/users\?q=%C3%A5ngs$"))
-    assert same_document(page)
+    assert page.evaluate(HAS_MARKER)
     # moment.js rendered the swapped rows' times ("11 months ago"), as it does the page's.
     expect(page.locator("#directory-rows [data-timestamp]").first).to_have_text(re.compile(r"\bago$"))
 
@@ -73,10 +65,10 @@ def test_back_returns_to_the_previous_query_s_results(page):
 def test_load_more_appends_the_next_names_in_place(page):
     page.goto("/users")
     expect(page.locator("#directory-rows li")).to_have_count(20)
-    mark_document(page)
+    mark(page)
     page.locator("#directory-more").get_by_role("link", name="More names").click()
     expect(page.locator("#directory-rows li")).to_have_count(28)
-    assert rows(page) == NAMES and same_document(page)
+    assert rows(page) == NAMES and page.evaluate(HAS_MARKER)
     expect(page.locator("#directory-more a")).to_have_count(0)
     expect(page).to_have_url(re.compile(r"/users$"))
 

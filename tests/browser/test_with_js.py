@@ -6,15 +6,10 @@ from datetime import datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.helpers import HAS_MARKER, assert_full_page, mark
+
 CHANGED = "Looks like you have changed your name!"
-MARKER = "() => { window.flaskyMarker = 'still here'; }"
-HAS_MARKER = "() => window.flaskyMarker === 'still here'"
 FOCUSED_ID = "() => document.activeElement && document.activeElement.id"
-
-
-def mark(page):
-    """Leave a marker on the window that only a full page load would wipe."""
-    page.evaluate(MARKER)
 
 
 def test_submitting_a_name_swaps_the_greeting_in_place(page, live_server, submit_name, usernames, screenshot):
@@ -162,13 +157,6 @@ def test_user_page_times_are_visible_after_boosted_navigation(page, live_server,
     page.go_forward()
     page.clock.run_for(timedelta(minutes=1).total_seconds() * 1000)
     expect(first_seen.locator("[data-function=fromNow]")).to_have_text("5 minutes ago")
-
-
-def assert_full_page(page, heading):
-    """Check the page has the layout around the content, not a bare fragment."""
-    expect(page.locator("nav .navbar-brand")).to_have_text("Flasky")
-    expect(page.locator("main h1")).to_have_text(heading)
-    assert page.evaluate("() => document.querySelectorAll('main h1').length") == 1
 
 
 def test_boosted_navigation_back_forward_and_reload_always_show_full_pages(page, live_server, submit_name):

@@ -1,0 +1,53 @@
+"""Helpers the HTTP tests share: a bounded poll, an expired form, the English left on a page, the directory's names."""
+
+import re
+import time
+
+import itsdangerous.timed
+
+
+def wait_until(condition, timeout=15, interval=0.05):
+    """Poll a condition until it holds (bounded); return its last value."""
+    deadline = time.monotonic() + timeout
+    while not (value := condition()) and time.monotonic() < deadline:
+        time.sleep(interval)
+    return value
+
+
+def expired_token(client, monkeypatch):
+    """Fetch a form whose CSRF token was signed two hours ago."""
+    real_time = itsdangerous.timed.time.time
+    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: real_time() - 7200)
+    page = client.get("/")
+    monkeypatch.setattr(itsdangerous.timed.time, "time", real_time)
+    return page
+
+
+# Words that stay as they are in Chinese: the app's name, the time zone, and each language's own name in the switcher.
+KEPT_IN_CHINESE = {"Flasky", "UTC", "htmx", "Web", "Flask"}
+
+
+def english_words(soup, names=()):
+    """Return the Latin-script words a reader meets: text, titles, ARIA labels, button values, meta description."""
+    for tag in soup.select("[lang=en], script, style, code#incident"):
+        tag.decompose()
+    texts = [soup.get_text(" ")]
+    for tag in soup.find_all(True):
+        texts += [tag.get(attribute) or "" for attribute in ("title", "aria-label", "placeholder", "alt")]
+        if tag.name == "input" and tag.get("type") in ("submit", "button"):
+            texts.append(tag.get("value", ""))
+        if tag.name == "meta" and tag.get("name") == "description":
+            texts.append(tag["content"])
+    text = re.sub(r"[0-9a-f]{8}", " ", " ".join(texts))  # incident ids
+    for name in names:
+        text = text.replace(name, " ")
+    return {word for word in re.findall(r"[A-Za-z]{2,}", text)} - KEPT_IN_CHINESE
+
+
+# The directory tests' names: accents, Chinese, LIKE's wildcards and its escape character, full width, ß.
+DIRECTORY_NAMES = ["Zoë Ångström", "张三丰", "Ann", "Anna", "50%_off\\x", "Bob", "Ｆｕｌｌ Width", "Straße"]
+
+
+def listed(page):
+    """Return the names a directory page or fragment lists, in order."""
+    return [link.get_text() for link in page.soup.select("#directory-rows li a")]
