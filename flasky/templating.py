@@ -28,8 +28,6 @@ UNITS = (
 # Code points an HTML document may not hold (the Nu checker's "forbidden code point"): the C0 controls but tab, LF, FF
 # and CR, DEL and the C1 controls, and the noncharacters.
 FORBIDDEN_IN_HTML = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f" + "".join(sorted(NONCHARACTERS)) + "]")
-RENDERED_ONCE = "flasky.rendered_once"
-MEMOISED, MEMOISED_LIMIT = "flasky.memoised", 4096  # macro outputs kept per app; a full cache starts afresh
 
 
 def time_ago(when, now=None, translations=None):

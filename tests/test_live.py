@@ -69,6 +69,12 @@ def latest_id(app):
         return _db.session.scalar(select(func.max(GreetingEvent.id)))
 
 
+def read_stream(client, url, **kwargs):
+    """Read a stream to its end, then close it as a WSGI server does: closing is what counts it out of the hub."""
+    with client.get(url, **kwargs) as response:
+        return response.get_data(as_text=True)
+
+
 class StreamReader(threading.Thread):
     """Read a stream in a thread of its own (its own client and contexts), queueing each chunk."""
 
@@ -160,7 +166,7 @@ def test_names_are_escaped_in_the_page_and_in_events(client, greet):
     body = page.get_data(as_text=True)
     assert "<script>alert" not in body and "&lt;script&gt;alert(1)" in body
     assert names_in(page.fragment("recent-greetings")) == ["<script>alert(1)"]
-    stream = client.get("/greetings/stream").get_data(as_text=True)
+    stream = read_stream(client, "/greetings/stream")
     assert "<script>alert" not in stream and "&lt;script&gt;alert(1)" in stream
 
 
@@ -264,10 +270,10 @@ def test_a_failed_read_of_the_state_raises_sqlalchemy_s_error_as_the_session_wou
 def test_the_stream_starts_with_a_retry_hint_then_the_panel_under_the_latest_id(app, client, greet):
     greet("Ann")
     greet("Bob")
-    answer = client.get("/greetings/stream")
-    assert answer.status_code == 200 and answer.mimetype == "text/event-stream"
-    assert answer.headers["Cache-Control"] == "no-cache" and answer.headers["X-Accel-Buffering"] == "no"
-    body = answer.get_data(as_text=True)
+    with client.get("/greetings/stream") as answer:
+        assert answer.status_code == 200 and answer.mimetype == "text/event-stream"
+        assert answer.headers["Cache-Control"] == "no-cache" and answer.headers["X-Accel-Buffering"] == "no"
+        body = answer.get_data(as_text=True)
     assert body.startswith("retry: 2000\n\n")
     [event] = greetings_events(body)
     assert event["id"] == str(latest_id(app))
@@ -281,20 +287,18 @@ def test_a_client_behind_gets_the_current_panel_at_once_and_one_up_to_date_gets_
     behind = latest_id(app)
     greet("Bob")
     latest = latest_id(app)
-    [event] = greetings_events(client.get(f"/greetings/stream?after={behind}").get_data(as_text=True))
+    [event] = greetings_events(read_stream(client, f"/greetings/stream?after={behind}"))
     assert event["id"] == str(latest) and names_in(panel_of(event)) == ["Bob", "Ann"]
-    [event] = greetings_events(client.get("/greetings/stream", headers={"Last-Event-ID": str(behind)}).get_data(
-        as_text=True))
+    [event] = greetings_events(read_stream(client, "/greetings/stream", headers={"Last-Event-ID": str(behind)}))
     assert event["id"] == str(latest)
     app.config.update(FLASKY_LIVE_HEARTBEAT_SECONDS=0.1, FLASKY_LIVE_STREAM_SECONDS=0.35)
     started = time.monotonic()
-    quiet = parse(client.get(f"/greetings/stream?after={latest}").get_data(as_text=True))
+    quiet = parse(read_stream(client, f"/greetings/stream?after={latest}"))
     assert time.monotonic() - started < 2, "the stream ends at its lifetime"
     assert quiet[0] == {"retry": "2000"} and [message for message in quiet if "event" in message] == []
     assert 2 <= len([message for message in quiet if message == {"": "ping"}]) <= 4
     # Last-Event-ID (a reconnect) wins over the page's ?after=.
-    body = client.get(f"/greetings/stream?after={behind}", headers={"Last-Event-ID": str(latest)}).get_data(
-        as_text=True)
+    body = read_stream(client, f"/greetings/stream?after={behind}", headers={"Last-Event-ID": str(latest)})
     assert greetings_events(body) == []
 
 
@@ -304,23 +308,23 @@ def test_a_forged_event_id_is_ignored(app, client, greet, forged):
     # One at a time: a test client's stream keeps its request context pushed until its body is read.
     for url, headers in ((f"/greetings/stream?after={forged}", {}),
                          ("/greetings/stream", {"Last-Event-ID": forged.replace("%00", "\x00")})):
-        answer = client.get(url, headers=headers)
-        assert answer.status_code == 200
-        [event] = greetings_events(answer.get_data(as_text=True))
+        with client.get(url, headers=headers) as answer:
+            assert answer.status_code == 200
+            [event] = greetings_events(answer.get_data(as_text=True))
         assert names_in(panel_of(event)) == ["Ann"]
 
 
 def test_an_id_ahead_of_the_table_waits_for_the_next_greeting(app, client, greet):
     greet("Ann")
     app.config.update(FLASKY_LIVE_STREAM_SECONDS=0.3)
-    assert greetings_events(client.get("/greetings/stream?after=999999").get_data(as_text=True)) == []
+    assert greetings_events(read_stream(client, "/greetings/stream?after=999999")) == []
 
 
 def test_each_subscriber_gets_the_panel_in_its_own_language(client, greet):
     greet("Ann")
-    english = panel_of(greetings_events(client.get("/greetings/stream").get_data(as_text=True))[0])
+    english = panel_of(greetings_events(read_stream(client, "/greetings/stream"))[0])
     client.set_cookie("lang", "zh")
-    chinese = panel_of(greetings_events(client.get("/greetings/stream").get_data(as_text=True))[0])
+    chinese = panel_of(greetings_events(read_stream(client, "/greetings/stream"))[0])
     assert english.select_one("#active-visitors").get_text() == "1 visitor active in the last 5 minutes."
     assert chinese.select_one("#active-visitors").get_text() == "最近 5 分钟内有 1 位访客。"
     assert chinese.select_one(".badge").get_text() == "新朋友"
