@@ -1,4 +1,5 @@
-/* Flasky's small glue between htmx, Flask-Moment, Bootstrap's validation styles and assistive technology. */
+/* Flasky's small glue between htmx, Flask-Moment, Bootstrap's validation styles and assistive technology, and the
+   loader of the scripts only some pages need. */
 (function () {
   "use strict";
 
@@ -112,116 +113,60 @@
     }
   });
 
+  // A failed request of an element that polls (data-polling="true": static/live.js marks the live panel so) is not
+  // news: the next poll tries again.
   document.addEventListener("htmx:sendError", function (event) {
-    if (!isPoll(event)) {  // a background refresh that fails is not news: the next one tries again
+    if (event.detail.elt.dataset.polling !== "true") {
       showAlert(document.body.dataset.unreachable);
     }
   });
 
-  // Live greetings: htmx's SSE extension swaps each "greetings" event (the whole capped list) into
-  // #recent-greetings, and the htmx:afterSettle handler above renders its times. Where no stream can be held (no
-  // EventSource in this browser, or the server refused the stream: past its cap it answers 503, which closes an
-  // EventSource for good), the panel polls data-poll-url every data-poll-seconds instead: never both at once, not
-  // while the page is hidden, and only while the panel is on the page.
-  var poll = null;
+  // A script only some pages need is named by the element it serves, in data-script (the home page's live panel names
+  // static/live.js, whose opening comment says why), and loaded once per page load, the first time such an element is
+  // on the page: when the page is parsed, or when a swap (a boosted navigation, a history restore) brings it. Until the
+  // script has run, htmx leaves the element alone (hx-disable), so the script's handlers see it processed.
+  var scripts = {};  // by path, whatever the version: true once run (or failed to load), else the elements waiting
+  // htmx processes the parsed page on DOMContentLoaded, in a handler that runs before this one: an element released
+  // earlier is processed with the page.
+  var parsed = false;
 
-  function isPoll(event) {
-    return poll !== null && event.detail.elt === poll.section;
-  }
+  document.addEventListener("DOMContentLoaded", function () {
+    parsed = true;
+  });
 
-  function refresh() {
-    var panel = poll.section.querySelector("#recent-greetings");
-    if (panel) {
-      window.htmx.ajax("GET", poll.section.dataset.pollUrl, { source: poll.section, target: panel, swap: "outerHTML" });
+  function release(element) {
+    element.removeAttribute("hx-disable");
+    if (parsed && element.isConnected) {
+      window.htmx.process(element);
     }
   }
 
-  function stopPolling() {
-    if (poll !== null) {
-      window.clearInterval(poll.timer);
-      poll = null;
-    }
-  }
-
-  function startPolling(section) {
-    // Without sse-connect the extension neither opens a stream for the section nor reconnects the refused one.
-    section.removeAttribute("sse-connect");
-    section.dataset.polling = "true";  // kept in htmx's history snapshot: a restored panel polls again
-    if (poll !== null && poll.section === section) {
-      return;
-    }
-    stopPolling();
-    var seconds = Number(section.dataset.pollSeconds) || 12;
-    poll = { section: section, due: false, timer: null };
-    poll.timer = window.setInterval(function () {
-      if (!section.isConnected) {
-        stopPolling();
-      } else if (document.hidden) {
-        poll.due = true;
-      } else {
-        poll.due = false;
-        refresh();
+  function loadScripts(root) {
+    root.querySelectorAll("[data-script]").forEach(function (element) {
+      var path = element.dataset.script.split("?")[0];
+      if (scripts[path] === true) {
+        element.removeAttribute("hx-disable");  // held in a snapshot taken before its script had run
+        return;
       }
-    }, seconds * 1000);
-  }
-
-  // htmx processes the section (first load, boosted navigation, history restore) before the extension connects it.
-  document.addEventListener("htmx:beforeProcessNode", function (event) {
-    var section = event.target;
-    if (section.id === "live-greetings" && (!window.EventSource || section.dataset.polling === "true")) {
-      startPolling(section);
-    }
-  });
-
-  document.addEventListener("htmx:sseError", function (event) {
-    var source = event.detail.source;
-    if (event.target.id === "live-greetings" && source && source.readyState === window.EventSource.CLOSED) {
-      startPolling(event.target);
-    }
-  });
-
-  document.addEventListener("htmx:beforeSwap", function (event) {
-    if (isPoll(event)) {
-      noteFocus();
-      if (event.detail.xhr.status !== 200) {
-        event.detail.shouldSwap = false;  // an error answer is not news either: the panel stays as it is
+      element.setAttribute("hx-disable", "");
+      if (scripts[path]) {
+        scripts[path].push(element);
+        return;
       }
-    }
-  });
-
-  // A restored snapshot, or a page back from the background, may be behind: catch up at once.
-  document.addEventListener("htmx:historyRestore", function () {
-    if (poll !== null && poll.section.isConnected) {
-      refresh();
-    }
-  });
-  document.addEventListener("visibilitychange", function () {
-    if (poll !== null && poll.due && !document.hidden && poll.section.isConnected) {
-      poll.due = false;
-      refresh();
-    }
-  });
-
-  // Each swap replaces the panel's links: keep a keyboard user on the same greeting (its <li> id is its event id),
-  // or on the first one when it has left the capped list.
-  var focusedGreeting = null;
-
-  function noteFocus() {
-    var active = document.activeElement;
-    var item = active && active.closest ? active.closest("#recent-greetings li[id]") : null;
-    focusedGreeting = item ? item.id : null;
+      scripts[path] = [element];
+      var script = document.createElement("script");
+      script.src = element.dataset.script;
+      script.onload = script.onerror = function () {
+        var waiting = scripts[path];
+        scripts[path] = true;
+        waiting.forEach(release);
+      };
+      document.head.appendChild(script);
+    });
   }
 
-  document.addEventListener("htmx:sseBeforeMessage", noteFocus);
+  loadScripts(document);  // app.js is deferred: it runs once the page is parsed, before DOMContentLoaded
   document.addEventListener("htmx:afterSwap", function (event) {
-    if (focusedGreeting === null || event.target.id !== "recent-greetings") {
-      return;
-    }
-    var item = document.getElementById(focusedGreeting);
-    var link = (item && event.target.contains(item) ? item : event.target).querySelector("a");
-    focusedGreeting = null;
-    if (link) {
-      link.focus({ preventScroll: true });
-    }
+    loadScripts(event.target);  // before htmx processes what the swap brought
   });
 })();

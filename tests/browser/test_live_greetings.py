@@ -18,6 +18,7 @@ from tests.browser.helpers import ARTIFACTS, DOCS_SCREENSHOTS, HAS_MARKER, UPDAT
 
 STREAM = "/greetings/stream"
 RECENT = "/greetings/recent"
+LIVE_JS = "/static/live.js"
 LIVE_WITHIN_MS = 2_000
 # The fallback server polls every second; a poll's answer may take another one to land.
 POLL_SECONDS = 1
@@ -195,6 +196,23 @@ def test_a_browser_without_eventsource_polls_and_never_opens_a_stream(page, fall
     assert page.evaluate(HAS_MARKER), "no page load"
 
 
+def test_a_poll_the_network_drops_is_not_news_and_the_next_one_catches_up(page, fallback_server, console_errors, greet):
+    # Chromium and htmx both log the dropped polls: expected here.
+    console_errors.allow(r"net::ERR_FAILED|^htmx:(afterRequest|sendError)\b")
+    page.add_init_script("delete window.EventSource;")
+    requests = Requests(page)
+    page.goto(fallback_server + "/")
+    page.route(f"**{RECENT}*", lambda route: route.abort())
+    before = requests.count(RECENT)
+    greet("Alice")
+    page.wait_for_timeout(2_500)
+    assert requests.count(RECENT) - before >= 2, "polls go on"
+    expect(page.locator("#flashes .alert")).to_have_count(0)
+    expect(page.locator(ITEMS)).to_have_count(0)
+    page.unroute(f"**{RECENT}*")
+    expect(page.locator(ITEMS).first).to_contain_text("Alice", timeout=POLLED_WITHIN_MS)
+
+
 # Chromium's headless pages are always visible: hide this one by overriding document.hidden.
 HIDEABLE = """() => {
   window.flaskyHidden = false;
@@ -246,3 +264,70 @@ def test_the_live_panel_passes_axe(open_page, axe, greet, locale):
     greet("张三丰")
     expect(page.locator(ITEMS).first).to_contain_text("张三丰", timeout=LIVE_WITHIN_MS)
     axe(page, f"live-greetings-{locale}")
+
+
+def test_live_js_is_loaded_only_where_the_panel_is_and_once(page, greet):
+    greet("Alice")
+    requests = Requests(page)
+    for path in ("/users", "/user/Alice", RECENT):
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+        assert requests.count(LIVE_JS) == 0, f"{path} has no panel"
+        expect(page.locator(f'script[src*="{LIVE_JS}"]')).to_have_count(0)
+    mark(page)
+
+    with page.expect_response(lambda response: STREAM in response.url) as stream:
+        page.locator("main a", has_text="Back to the greeting").click()
+    assert stream.value.status == 200
+    expect(page.locator(f'head script[src*="{LIVE_JS}?v="]')).to_have_count(1)
+    greet("Bob")
+    expect(page.locator(ITEMS).first).to_contain_text("Bob", timeout=LIVE_WITHIN_MS)
+
+    page.locator("nav .nav-link", has_text="Visitors").click()
+    expect(page).to_have_url(re.compile(r"/users$"))
+    with page.expect_response(lambda response: STREAM in response.url):
+        page.locator("nav .nav-link", has_text="Home").click()
+    greet("Carol")
+    expect(page.locator(ITEMS).first).to_contain_text("Carol", timeout=LIVE_WITHIN_MS)
+    expect(page.locator(f'script[src*="{LIVE_JS}"]')).to_have_count(1)
+    assert requests.count(LIVE_JS) == 1
+    assert page.evaluate(HAS_MARKER), "boosted: no page load"
+
+
+def arrive_late(route):
+    """Hold live.js back, as a slow network would."""
+    time.sleep(1)
+    route.continue_()
+
+
+@pytest.mark.parametrize("arrival", ["first load", "boosted from /users"])
+def test_with_the_stream_refused_a_late_live_js_still_polls_and_never_retries(
+        page, fallback_server, console_errors, greet, arrival):
+    # The panel waits for live.js: a stream refused before it ran would go unnoticed and be retried.
+    console_errors.allow_status(503)
+    console_errors.allow(SSE_ERROR_LOG)
+    page.route(f"**{LIVE_JS}?*", arrive_late)
+    requests = Requests(page)
+    if arrival == "first load":
+        open_home(page, fallback_server + "/", status=503)
+    else:
+        page.goto(fallback_server + "/users")
+        assert requests.count(LIVE_JS) == 0
+        with page.expect_response(lambda response: STREAM in response.url) as stream:
+            page.locator("nav .nav-link", has_text="Home").click()
+        assert stream.value.status == 503
+    mark(page)
+    greet("Alice")
+    expect(page.locator(ITEMS).first).to_contain_text("Alice", timeout=POLLED_WITHIN_MS)
+    expect(ago(page, "Alice")).to_have_text("a few seconds ago")
+
+    # Away by a greeting's link and Back (htmx's snapshot): still polling, still no stream.
+    page.locator(f"{ITEMS} a", has_text="Alice").click()
+    expect(page.locator("#user-heading")).to_have_text("Hello, Alice!")
+    page.go_back()
+    expect(page.locator("#live-greetings")).to_be_attached()
+    greet("Bob")
+    expect(page.locator(ITEMS).first).to_contain_text("Bob", timeout=POLLED_WITHIN_MS)
+    assert requests.count(STREAM) == 1, "a refused stream is not retried: no double feed"
+    assert requests.count(LIVE_JS) == 1
+    assert page.evaluate(HAS_MARKER), "boosted: no page load"
