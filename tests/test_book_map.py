@@ -1,114 +1,11 @@
 """docs/book-map.md names only files, and names in Python files, that exist in this repository."""
 
-import posixpath
-import re
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.docs_helpers import (ROOT, definition_problem, mismatched_links, named_definitions, path_problem,
+                                referenced_paths)
+
 BOOK_MAP = ROOT / "docs" / "book-map.md"
-
-# A backticked token is a repository path when it has a "/" or one of these endings (and nothing a path lacks).
-PATH_SUFFIXES = (".py", ".html", ".js", ".css", ".md", ".txt", ".toml")
-PATH_CHARACTERS = re.compile(r"[\w.\-/]+")
-FENCED_BLOCK = re.compile(r"^```.*?^```[^\n]*$", re.M | re.S)
-CODE_SPAN = re.compile(r"`([^`\n]+)`")
-# An inline link [text](target "title"), and a reference definition [label]: target.
-LINK = re.compile(r"\[([^\]\n]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"\n]*\")?\s*\)")
-REFERENCE = re.compile(r"^\s{0,3}\[[^\]\n]+\]:\s*<?(\S+?)>?(?:\s|$)", re.M)
-URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
-# A .py path in backticks (bare or as a link's text), then backticked names separated by commas or spaces only:
-# `flasky/main/views.py` `index()`, `greet()` or [`flasky/models.py`](../flasky/models.py) `Role.users`.
-IDENTIFIER = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*"
-NAMED_IN_FILE = re.compile(
-    r"(?:\[`(?P<linked>[^`\s]+\.py)`\]\([^)\s]*\)|`(?P<plain>[^`\s]+\.py)`)"
-    rf"(?P<names>(?:[ \t]*,?[ \t]*`{IDENTIFIER}(?:\([^`\n]*\))?`)+)"
-)
-NAME = re.compile(rf"`({IDENTIFIER})(?:\([^`\n]*\))?`")
-
-
-def without_fences(markdown):
-    """Drop fenced code blocks, whose contents are commands and output, not references."""
-    return FENCED_BLOCK.sub("", markdown)
-
-
-def looks_like_path(token):
-    """Tell whether a backticked token names a repository path (not a URL path, command, pattern or extension)."""
-    if token.startswith(("/", ".")) or "://" in token or not PATH_CHARACTERS.fullmatch(token):
-        return False
-    return "/" in token or token.endswith(PATH_SUFFIXES)
-
-
-def link_path(target, doc_dir="docs"):
-    """Return the repository path a link target points at, or None for a URL or an anchor of this page."""
-    target = target.split("#", 1)[0].split("?", 1)[0]
-    if not target or URL_SCHEME.match(target):
-        return None
-    if target.startswith("/"):
-        return target  # absolute: path_problem() reports it as outside the repository
-    return posixpath.normpath(posixpath.join(doc_dir, target))
-
-
-def referenced_paths(markdown, doc_dir="docs"):
-    """Return the sorted repository paths a markdown text names: link targets and path-like backticked tokens."""
-    text = without_fences(markdown)
-    paths = {token.rstrip("/") for token in CODE_SPAN.findall(text) if looks_like_path(token)}
-    targets = [target for _, target in LINK.findall(text)] + REFERENCE.findall(text)
-    paths |= {link_path(target, doc_dir) for target in targets} - {None}
-    return sorted(paths)
-
-
-def mismatched_links(markdown, doc_dir="docs"):
-    """Return the links whose text is a backticked path other than the one their target points at."""
-    mismatched = []
-    for label, target in LINK.findall(without_fences(markdown)):
-        shown = label.strip()
-        if shown.startswith("`") and shown.endswith("`") and looks_like_path(shown.strip("`")):
-            if shown.strip("`").rstrip("/") != link_path(target, doc_dir):
-                mismatched.append((shown.strip("`"), target))
-    return mismatched
-
-
-def named_definitions(markdown):
-    """Return the sorted (path, name) pairs where a name follows a .py path, as in `flasky/main/views.py` `greet()`."""
-    pairs = set()
-    for line in without_fences(markdown).splitlines():
-        for match in NAMED_IN_FILE.finditer(line):
-            path = match["linked"] or match["plain"]
-            pairs |= {(path, name) for name in NAME.findall(match["names"])}
-    return sorted(pairs)
-
-
-def path_problem(path, root=ROOT):
-    """Say what is wrong with a referenced path (outside the repository, or missing), or return None."""
-    if path.startswith("/") or path == ".." or path.startswith("../"):
-        return f"{path} points outside the repository"
-    if not (root / path).exists():
-        return f"{path} does not exist"
-    return None
-
-
-def defines(source, name):
-    """Tell whether Python source defines a name with def, class or an assignment (each part of a dotted name)."""
-    for part in name.split("."):
-        word = re.escape(part)
-        pattern = rf"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+{word}\b|^[ \t]*{word}[ \t]*(?::[^=\n]*)?=(?!=)"
-        if not re.search(pattern, source, re.M):
-            return False
-    return True
-
-
-def definition_problem(path, name, root=ROOT):
-    """Say what is wrong with a name a .py path is said to define, or return None."""
-    problem = path_problem(path, root)
-    if problem:
-        return problem
-    if not defines((root / path).read_text(encoding="utf-8"), name):
-        return f"{path} does not define {name}"
-    return None
-
-
 BOOK_MAP_TEXT = BOOK_MAP.read_text(encoding="utf-8")
 PATHS = referenced_paths(BOOK_MAP_TEXT)
 DEFINITIONS = named_definitions(BOOK_MAP_TEXT)

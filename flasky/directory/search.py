@@ -1,12 +1,12 @@
 """The visitors directory: names most recently seen first, substring search, role filter, keyset pages.
 
-A page costs two SQL statements whatever the table holds: a count of the matches bounded at COUNT_LIMIT + 1 ("more
-than 1,000"), then the page's rows (joined to their role). The count also picks the rows' plan: a few matches are
-found through the substring index (SQLite's FTS5 trigram table, PostgreSQL's pg_trgm; for keys of one or two
-characters, too short for trigrams, each database's index of characters and pairs) and sorted; many are met sooner
-by walking the (last_seen, id, search_key) index and testing each key, which neither database would choose by itself
-(SQLite sorts every match; PostgreSQL, misjudging how common a substring is, sorted 17,443 matches in 44 ms at a
-million names). See docs/performance.md.
+A page costs two SQL statements at most, whatever the table holds: a count of the matches bounded at COUNT_LIMIT + 1
+("more than 1,000"; a search found crowded is not counted again for a minute), then the page's rows (joined to their
+role). The count also picks the rows' plan: a few matches are found through the substring index (SQLite's FTS5 trigram
+table, PostgreSQL's pg_trgm; for keys of one or two characters, too short for trigrams, each database's index of
+characters and pairs) and sorted; many are met sooner by walking the (last_seen, id, search_key) index and testing each
+key, which neither database would choose by itself (SQLite sorts every match; PostgreSQL, misjudging how common a
+substring is, sorted 17,443 matches in 44 ms at a million names). See docs/performance.md.
 """
 
 from dataclasses import dataclass

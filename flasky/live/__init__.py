@@ -1,8 +1,8 @@
 """The live "Recently greeted" panel: greeting events, the panel kept per state, and its stream of server-sent events.
 
-Every greeting writes a row to greeting_events in its own transaction (events.py). Each process has a hub (hub.py)
-whose tailer thread reads the table's state while streams are open and wakes them; a stream (stream.py) renders the
-panel (panel.py) in its visitor's language and sends it as one event. The database is the only thing the processes
+Every greeting writes a row to greeting_events in the greeting's own transaction (events.py). Each process has a hub
+(hub.py) whose tailer thread reads the table's state while streams are open and wakes them; a stream (stream.py) renders
+the panel (panel.py) in its visitor's language and sends it as one event. The database is the only thing the processes
 share, so this works across gunicorn workers, on SQLite and PostgreSQL.
 
 Registered by create_app() only when FLASKY_LIVE_FEED is on; registering it gives the app its hub and panel cache.

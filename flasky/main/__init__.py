@@ -1,4 +1,5 @@
-"""The main blueprint: the greeting, user pages and the app-wide error pages (the book's chapter 7 wiring)."""
+"""The main blueprint (the book's chapter 7 wiring): the greeting, user pages, the language switcher, Flask-Moment's
+script and the app-wide error pages."""
 
 from flask import Blueprint
 

@@ -1,4 +1,5 @@
-"""Views: each builds its form, calls one domain function and answers a page or a fragment."""
+"""The main blueprint's views. The greeting's and a user's page each build their form (if any), call one domain
+function and answer a page or a fragment; the language switcher answers a redirect, /flask-moment.js a script."""
 
 from flask import abort, current_app, flash, redirect, request, session, url_for
 
