@@ -20,14 +20,19 @@ def check_query(form, field):
         raise ValidationError(_l("A search cannot contain control characters or line breaks."))
 
 
-def check_cursor(form, field):
-    """Refuse a page cursor the app did not issue (edited, truncated or made up)."""
-    if field.data:
-        try:
-            read_cursor(field.data)
-        except InvalidCursor:
-            raise ValidationError(_l("That page link is not valid (edited or out of date). "
-                                     "Search again from the first page.")) from None
+class CursorField(HiddenField):
+    """A page cursor: the signed text the address carries, read once into the position it stands for."""
+
+    position = None  # (direction, (last_seen, id)) once validated; None for the first page
+
+    def pre_validate(self, form):
+        """Refuse a cursor the app did not issue (edited, truncated or made up); keep the position of one it did."""
+        if self.data:
+            try:
+                self.position = read_cursor(self.data)
+            except InvalidCursor:
+                raise ValidationError(_l("That page link is not valid (edited or out of date). "
+                                         "Search again from the first page.")) from None
 
 
 class DirectoryForm(FlaskForm):
@@ -43,7 +48,7 @@ class DirectoryForm(FlaskForm):
         SelectChoice(name, ROLE_LABELS[name]) for name in Role.NAMES],
                        default="", validate_choice=True)
     # A label given, so WTForms asks no translation for one (Flask-WTF loads its catalog per request to do so).
-    cursor = HiddenField("cursor", validators=[check_cursor])
+    cursor = CursorField("cursor")
 
     def __init__(self):
         super().__init__(formdata=request.args)

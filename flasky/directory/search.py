@@ -63,9 +63,10 @@ class Page:
         return self.count > COUNT_LIMIT
 
 
-def find(query="", role=None, cursor=None):
-    """Return the page of users whose name contains query (case-folded) and who hold role, from cursor on."""
-    direction, position = read_cursor(cursor) if cursor else (AFTER, None)
+def find(query="", role=None, start=None):
+    """Return the page of users whose name contains query (case-folded) and who hold role, from start on: a cursor's
+    (direction, position) as read_cursor() reads it, None for the first page."""
+    direction, position = start or (AFTER, None)
     dialect = db.engine.dialect.name
     key = search_key(query) if query else ""
     search = _search_kind(dialect, key)

@@ -11,7 +11,7 @@ from .search import find
 def search():
     """Read the search form from the address and find its page of names (None when the form is not valid)."""
     form = DirectoryForm()
-    return form, find(form.query, form.chosen_role, form.cursor.data or None) if form.validate() else None
+    return form, find(form.query, form.chosen_role, form.cursor.position) if form.validate() else None
 
 
 @bp.get("/users")
