@@ -10,7 +10,8 @@ MIN_SECRET_KEY_LENGTH = 32
 # The live panel's settings and the least each may be (seconds must be more than nothing; it shows 10 greetings).
 LIVE_MINIMUMS = {"FLASKY_LIVE_STREAMS": 0, "FLASKY_LIVE_STREAM_SECONDS": 0.01, "FLASKY_LIVE_HEARTBEAT_SECONDS": 0.01,
                  "FLASKY_LIVE_POLL_SECONDS": 1, "FLASKY_LIVE_TAIL_SECONDS": 0.01, "FLASKY_LIVE_KEEP_EVENTS": 10,
-                 "FLASKY_LIVE_MAX_EVENTS": 0}
+                 "FLASKY_LIVE_MAX_EVENTS": 0, "FLASKY_LIVE_SERVER_SLOTS": 0, "FLASKY_LIVE_STREAM_SHARE": 0,
+                 "FLASKY_LIVE_PAGE_SLOTS": 1}
 
 
 def env_str(name, default=None):
@@ -123,8 +124,13 @@ class Config:
         self.CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
         # The home page's live "Recently greeted" panel and its event stream (off: no panel, the routes 404).
         self.FLASKY_LIVE_FEED = env_bool("FLASKY_LIVE_FEED", True)
-        # Open streams per process; past it a stream answers 503 and the page polls. Each holds a server thread.
-        self.FLASKY_LIVE_STREAMS = env_int("FLASKY_LIVE_STREAMS", 100)
+        # Which servers hold streams, and how many (flasky/live/capacity.py): the most a process holds whatever its
+        # server; the threads of a threaded server that does not say (0: unknown, it holds none); the share of its
+        # slots streams may take; and the slots always left to pages. Past them a stream answers 503 and pages poll.
+        self.FLASKY_LIVE_STREAMS = env_int("FLASKY_LIVE_STREAMS", 10000)
+        self.FLASKY_LIVE_SERVER_SLOTS = env_int("FLASKY_LIVE_SERVER_SLOTS", 0)
+        self.FLASKY_LIVE_STREAM_SHARE = env_float("FLASKY_LIVE_STREAM_SHARE", 0.75)
+        self.FLASKY_LIVE_PAGE_SLOTS = env_int("FLASKY_LIVE_PAGE_SLOTS", 8)
         self.FLASKY_LIVE_STREAM_SECONDS = env_float("FLASKY_LIVE_STREAM_SECONDS", 300.0)
         self.FLASKY_LIVE_HEARTBEAT_SECONDS = env_float("FLASKY_LIVE_HEARTBEAT_SECONDS", 15.0)
         # How often a page whose stream was refused (or an old browser) asks for the panel instead.
@@ -144,6 +150,8 @@ class Config:
         for name, lowest in LIVE_MINIMUMS.items():
             if not config.get(name, lowest) >= lowest:
                 raise ValueError(f"{name} must be at least {lowest}, not {config.get(name)!r}")
+        if not config.get("FLASKY_LIVE_STREAM_SHARE", 0) <= 1:
+            raise ValueError(f"FLASKY_LIVE_STREAM_SHARE must be at most 1, not {config.get('FLASKY_LIVE_STREAM_SHARE')!r}")
 
 
 class DevelopmentConfig(Config):

@@ -11,7 +11,7 @@ Use it as the app's test client class::
 
 And a real server, for the tests and bench/ alike::
 
-    server = Gunicorn(env=settings, **PRODUCTION)   # gunicorn -k gthread -w 2 --threads 108, as the README says
+    server = Gunicorn(env=settings, **PRODUCTION)   # gunicorn -k flasky.serving.StreamWorker ..., as the README says
     migrate(server.env)                         # flask --app flasky db upgrade, as the README deploys
     with server:
         page = requests.get(server.url("/"))
@@ -130,29 +130,25 @@ def migrate(env):
         raise RuntimeError(f"flask db upgrade exited with {result.returncode}:\n{result.stdout}{result.stderr}")
 
 
-# The README's production command: gthread workers, each with threads for pages (PAGE_THREADS) and one per open
-# stream of the live panel (FLASKY_LIVE_STREAMS, 100 by default). Gunicorn(**PRODUCTION) starts it.
-PAGE_THREADS = 8
-PRODUCTION_THREADS = PAGE_THREADS + 100
-PRODUCTION = {"worker_class": "gthread", "workers": 2, "threads": PRODUCTION_THREADS}
+# The README's production command: flasky.serving's gevent workers, each serving up to this many connections at
+# once, of which the live panel's streams may hold three quarters (FLASKY_LIVE_STREAM_SHARE): 2 x 3,000 streams.
+# Gunicorn(**PRODUCTION) starts it.
+PRODUCTION = {"worker_class": "flasky.serving.StreamWorker", "workers": 2, "worker_connections": 4000}
 
 
-class Gunicorn:
-    """A gunicorn master and its workers on 127.0.0.1, for tests and benchmarks: bounded waits, nothing left running.
+class Server:
+    """A server process on 127.0.0.1 (its own process group), for tests and benchmarks: bounded waits, nothing left
+    running.
 
-    `env` is laid over os.environ; the log (stdout and stderr) goes to `log_path`, or a temporary file, and stays
-    readable with log_text() after stop(). Starting waits until `ready_path` answers 200. Gunicorn(**PRODUCTION)
-    is the README's production command (gthread workers with `threads` each).
+    `command` must serve on `port`. `env` is laid over os.environ; the log (stdout and stderr) goes to `log_path`, or a
+    temporary file, and stays readable with log_text() after stop(). Starting waits until `ready_path` answers 200.
     """
 
-    def __init__(self, target="flasky:create_app()", *, env=None, workers=2, worker_class="sync", threads=None,
-                 port=None, log_path=None, ready_path="/healthz", ready_timeout=30, stop_timeout=10, cwd=None):
-        self.port = port or free_port()
+    def __init__(self, command, *, port, env=None, log_path=None, ready_path="/healthz", ready_timeout=30,
+                 stop_timeout=10, cwd=None):
+        self.command, self.port = command, port
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, **(env or {})}
-        threading = ["--threads", str(threads)] if threads else []
-        self.command = [str(BIN / "gunicorn"), "-k", worker_class, "-w", str(workers), *threading,
-                        "-b", f"127.0.0.1:{self.port}", "--no-control-socket", target]
         self.log_path, self.ready_path, self.cwd = log_path, ready_path, cwd
         self.ready_timeout, self.stop_timeout = ready_timeout, stop_timeout
         self.process = self._log = self._final_log = None
@@ -162,7 +158,7 @@ class Gunicorn:
         return self.base + path
 
     def start(self):
-        """Start gunicorn and wait until it is ready; stop it again if it is not."""
+        """Start the server and wait until it is ready; stop it again if it is not."""
         self._log = open(self.log_path, "w+b") if self.log_path else tempfile.TemporaryFile()
         self._final_log = None
         try:
@@ -176,12 +172,12 @@ class Gunicorn:
         return self
 
     def _wait_until_ready(self):
-        """Poll ready_path until it answers 200, failing when gunicorn exits or ready_timeout passes."""
+        """Poll ready_path until it answers 200, failing when the server exits or ready_timeout passes."""
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no *_proxy detour for 127.0.0.1
         deadline = time.monotonic() + self.ready_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.process.returncode}:\n{self.log_text()}")
+                raise RuntimeError(f"{self.command[0]} exited with {self.process.returncode}:\n{self.log_text()}")
             try:
                 with opener.open(self.url(self.ready_path), timeout=2) as response:
                     if response.status == 200:
@@ -191,10 +187,11 @@ class Gunicorn:
             except (OSError, http.client.HTTPException):  # not listening yet, or workers still booting
                 pass
             time.sleep(0.1)
-        raise TimeoutError(f"gunicorn gave no 200 at {self.ready_path} in {self.ready_timeout} s:\n{self.log_text()}")
+        raise TimeoutError(f"{self.command[0]} gave no 200 at {self.ready_path} in {self.ready_timeout} s:\n"
+                           f"{self.log_text()}")
 
     def stop(self):
-        """Stop gunicorn gracefully (SIGTERM), killing its whole process group after stop_timeout seconds."""
+        """Stop the server gracefully (SIGTERM), killing its whole process group after stop_timeout seconds."""
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -208,7 +205,7 @@ class Gunicorn:
         self.process = self._log = None
 
     def log_text(self):
-        """Return what gunicorn and the app logged so far."""
+        """Return what the server and the app logged so far."""
         if self._log is None:
             return self._final_log or ""
         # pread leaves the offset alone, which the server shares and writes at.
@@ -220,3 +217,16 @@ class Gunicorn:
 
     def __exit__(self, *exc_info):
         self.stop()
+
+
+class Gunicorn(Server):
+    """A gunicorn master and its workers on 127.0.0.1 (a Server). Gunicorn(**PRODUCTION) is the README's production
+    command."""
+
+    def __init__(self, target="flasky:create_app()", *, workers=2, worker_class="sync", threads=None,
+                 worker_connections=None, port=None, **options):
+        port = port or free_port()
+        settings = [*(["--threads", str(threads)] if threads else []),
+                    *(["--worker-connections", str(worker_connections)] if worker_connections else [])]
+        super().__init__([str(BIN / "gunicorn"), "-k", worker_class, "-w", str(workers), *settings,
+                          "-b", f"127.0.0.1:{port}", "--no-control-socket", target], port=port, **options)

@@ -8,6 +8,7 @@ from sqlalchemy import event, insert, select
 
 from flasky import create_app
 from flasky.extensions import db as _db
+from flasky.live.capacity import SLOTS_KEY
 from flasky.models import OutboxMessage, Role, User
 from flasky.outbox import DELIVERY_KEY
 from flasky.outbox.worker import Worker
@@ -81,6 +82,22 @@ def errors_reach_handlers(app_overrides):
     app_overrides["PROPAGATE_EXCEPTIONS"] = False
 
 
+SERVER_SLOTS = 64
+
+
+class ThreadedServerClient(HtmxClient):
+    """An HtmxClient whose requests say they come through a threaded server of SERVER_SLOTS slots: the live panel
+    streams, as under the README's server (Werkzeug's test client otherwise says one request at a time)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.environ_base[SLOTS_KEY] = SERVER_SLOTS
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("multithread", True)  # wsgi.multithread
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def make_app():
     """Build apps as flaskr's tests do, create_app(config, **test_config); stop and close each one afterwards."""
@@ -88,7 +105,7 @@ def make_app():
 
     def make_app(config_name="testing", *, create_tables=False, **overrides):
         app = create_app(config_name, **overrides)
-        app.test_client_class = HtmxClient
+        app.test_client_class = ThreadedServerClient
         if create_tables:
             with app.app_context():
                 _db.create_all()

@@ -14,7 +14,8 @@ from sqlalchemy.exc import DBAPIError
 
 from flasky import create_app, greeting
 from flasky.live.events import current_state
-from flasky.live.hub import Hub
+from flasky.live.capacity import SLOTS_KEY, stream_limit
+from flasky.live.hub import Hub, close_hub
 from flasky.extensions import db as _db
 from flasky.models import GreetingEvent, User
 from tests.helpers import wait_until
@@ -49,6 +50,11 @@ def parse(body):
             message[field] = f"{message[field]}\n{value}" if field in message else value
         messages.append(message)
     return messages
+
+
+def retry_of(body):
+    """Return the reconnection delay (ms) the stream asks for in its first message."""
+    return int(parse(body)[0]["retry"])
 
 
 def greetings_events(body):
@@ -274,7 +280,7 @@ def test_the_stream_starts_with_a_retry_hint_then_the_panel_under_the_latest_id(
         assert answer.status_code == 200 and answer.mimetype == "text/event-stream"
         assert answer.headers["Cache-Control"] == "no-cache" and answer.headers["X-Accel-Buffering"] == "no"
         body = answer.get_data(as_text=True)
-    assert body.startswith("retry: 2000\n\n")
+    assert re.match(r"retry: [0-9]+\n\n", body) and 2000 <= retry_of(body) < 7000
     [event] = greetings_events(body)
     assert event["id"] == str(latest_id(app))
     assert names_in(panel_of(event)) == ["Bob", "Ann"]
@@ -295,7 +301,7 @@ def test_a_client_behind_gets_the_current_panel_at_once_and_one_up_to_date_gets_
     started = time.monotonic()
     quiet = parse(read_stream(client, f"/greetings/stream?after={latest}"))
     assert time.monotonic() - started < 2, "the stream ends at its lifetime"
-    assert quiet[0] == {"retry": "2000"} and [message for message in quiet if "event" in message] == []
+    assert list(quiet[0]) == ["retry"] and [message for message in quiet if "event" in message] == []
     assert 2 <= len([message for message in quiet if message == {"": "ping"}]) <= 4
     # Last-Event-ID (a reconnect) wins over the page's ?after=.
     body = read_stream(client, f"/greetings/stream?after={behind}", headers={"Last-Event-ID": str(latest)})
@@ -409,7 +415,7 @@ def test_past_the_cap_a_stream_is_a_503_with_retry_after(app, client):
     app.config["FLASKY_LIVE_STREAMS"] = 0
     answer = client.get("/greetings/stream")
     assert answer.status_code == 503
-    assert "Too many live updates are open right now." in answer.get_data(as_text=True)
+    assert "This server does not keep live updates open." in answer.get_data(as_text=True)
     assert app.extensions[Hub.KEY].streams == 0
 
 
@@ -428,6 +434,78 @@ def test_streams_neither_count_against_nor_get_round_the_name_form_s_limit(make_
     assert client.hx_get("/greetings/recent").status_code == 200
     with app.app_context():
         _db.drop_all()
+
+
+# --- which servers hold streams (flasky/live/capacity.py) -----------------------------------------------------
+
+SETTINGS = {"FLASKY_LIVE_STREAMS": 10000, "FLASKY_LIVE_SERVER_SLOTS": 0, "FLASKY_LIVE_STREAM_SHARE": 0.75,
+            "FLASKY_LIVE_PAGE_SLOTS": 8}
+GUNICORN, WAITRESS, WERKZEUG = "gunicorn/27.0.1", "waitress", "Werkzeug/3.1.9"
+
+
+@pytest.mark.parametrize("environ, settings, limit", [
+    ({"wsgi.multithread": False, "SERVER_SOFTWARE": GUNICORN}, {}, 0),  # gunicorn's sync worker
+    ({"wsgi.multithread": False, "SERVER_SOFTWARE": GUNICORN, SLOTS_KEY: 4000}, {}, 0),  # says slots, serves one
+    ({"wsgi.multithread": False, "SERVER_SOFTWARE": WERKZEUG}, {}, 0),  # flask run --without-threads, or processes
+    ({"wsgi.multithread": True, "SERVER_SOFTWARE": GUNICORN}, {}, 0),  # gthread: how many threads is unknown
+    ({"wsgi.multithread": True, "SERVER_SOFTWARE": WAITRESS}, {}, 0),  # waitress: 4 threads, unknown to the app
+    ({"wsgi.multithread": True}, {}, 0),  # nameless
+    ({"wsgi.multithread": True, "SERVER_SOFTWARE": WAITRESS}, {"FLASKY_LIVE_SERVER_SLOTS": 4}, 0),  # too small
+    ({"wsgi.multithread": True, "SERVER_SOFTWARE": WAITRESS}, {"FLASKY_LIVE_SERVER_SLOTS": 12}, 4),  # 8 for pages
+    ({"wsgi.multithread": True, "SERVER_SOFTWARE": GUNICORN}, {"FLASKY_LIVE_SERVER_SLOTS": 108}, 81),  # 3/4
+    ({"wsgi.multithread": True, "SERVER_SOFTWARE": GUNICORN, SLOTS_KEY: 4000}, {}, 3000),  # flasky.serving
+    ({"wsgi.multithread": True, SLOTS_KEY: 4000}, {"FLASKY_LIVE_SERVER_SLOTS": 12}, 3000),  # the server knows best
+    ({"wsgi.multithread": True, SLOTS_KEY: 4000}, {"FLASKY_LIVE_STREAMS": 100}, 100),  # the operator's ceiling
+    ({"wsgi.multithread": True, SLOTS_KEY: 4000}, {"FLASKY_LIVE_STREAM_SHARE": 0}, 0),
+    ({"wsgi.multithread": True, SLOTS_KEY: 4000}, {"FLASKY_LIVE_STREAM_SHARE": 1, "FLASKY_LIVE_PAGE_SLOTS": 100}, 3900),
+    ({"wsgi.multithread": True, "SERVER_SOFTWARE": WERKZEUG}, {}, 10000),  # flask run: a thread per request
+    ({"wsgi.multithread": True, "SERVER_SOFTWARE": WERKZEUG}, {"FLASKY_LIVE_STREAMS": 0}, 0),
+])
+def test_a_process_holds_streams_only_where_its_server_can_afford_them(environ, settings, limit):
+    assert stream_limit(environ, {**SETTINGS, **settings}) == limit
+
+
+@pytest.mark.parametrize("headers, text", [({}, "This server does not keep live updates open."),
+                                           (ZH, "此服务器不保持实时更新连接。")])
+def test_under_a_server_that_holds_no_stream_the_page_polls_and_the_stream_is_a_503(app, client, caplog, headers,
+                                                                                   text):
+    one_at_a_time = {"environ_overrides": {"wsgi.multithread": False, "SERVER_SOFTWARE": GUNICORN}}
+    section = client.get("/", headers=headers, **one_at_a_time).fragment("live-greetings")
+    assert section["data-polling"] == "true" and not section.has_attr("sse-connect")
+    assert section["data-poll-url"] == "/greetings/recent"
+    with caplog.at_level("WARNING", logger="flasky.live"):
+        for _ in range(3):
+            answer = client.get("/greetings/stream", headers=headers, **one_at_a_time)
+            assert (answer.status_code, answer.headers["Retry-After"], answer.mimetype) == (503, "12", "text/plain")
+            assert text in answer.get_data(as_text=True)
+    told = [record.getMessage() for record in caplog.records if record.name == "flasky.live"]
+    assert len(told) == 1, "said once per process"
+    assert "gunicorn/27.0.1 serves one request at a time" in told[0] and "flasky.serving.StreamWorker" in told[0]
+    assert app.extensions[Hub.KEY].streams == 0
+    # The same app under a server that holds streams: the panel streams again.
+    assert client.get("/").fragment("live-greetings")["sse-connect"].startswith("/greetings/stream")
+
+
+def test_each_stream_asks_for_its_own_reconnection_delay_so_a_restart_does_not_bring_them_back_at_once(client):
+    delays = {retry_of(read_stream(client, "/greetings/stream?after=0")) for _ in range(12)}
+    assert all(2000 <= delay < 7000 for delay in delays) and len(delays) > 3
+
+
+def test_a_stopping_server_ends_every_stream_at_once_and_opens_none(app, greet):
+    app.config.update(FLASKY_LIVE_MAX_EVENTS=0, FLASKY_LIVE_STREAM_SECONDS=30.0)
+    greet("Ann")
+    readers = [StreamReader(app, "/greetings/stream") for _ in range(3)]
+    for reader in readers:
+        reader.start()
+    assert all(reader.opened.wait(5) and reader.status == 200 for reader in readers)
+    assert all(reader.next_event(5) for reader in readers)
+    started = time.monotonic()
+    close_hub(app)
+    for reader in readers:
+        reader.join(timeout=5)
+    assert not any(reader.is_alive() for reader in readers) and time.monotonic() - started < 2
+    assert app.extensions[Hub.KEY].streams == 0
+    assert app.test_client().get("/greetings/stream").status_code == 503
 
 
 # --- the poll route -------------------------------------------------------------------------------------------
@@ -454,8 +532,10 @@ def test_the_poll_route_answers_the_panel_fragment_or_a_page_of_its_own(client, 
 def test_the_live_settings_have_defaults_and_read_the_environment(monkeypatch):
     app = create_app("testing")
     assert (app.config["FLASKY_LIVE_FEED"], app.config["FLASKY_LIVE_STREAMS"], app.config["FLASKY_LIVE_STREAM_SECONDS"],
-            app.config["FLASKY_LIVE_HEARTBEAT_SECONDS"], app.config["FLASKY_LIVE_POLL_SECONDS"]) == (True, 100, 300, 15, 12)
+            app.config["FLASKY_LIVE_HEARTBEAT_SECONDS"], app.config["FLASKY_LIVE_POLL_SECONDS"]) == (True, 10000, 300, 15, 12)
     assert (app.config["FLASKY_LIVE_KEEP_EVENTS"], app.config["FLASKY_LIVE_MAX_EVENTS"]) == (1000, 0)
+    assert (app.config["FLASKY_LIVE_SERVER_SLOTS"], app.config["FLASKY_LIVE_STREAM_SHARE"],
+            app.config["FLASKY_LIVE_PAGE_SLOTS"]) == (0, 0.75, 8)
     for name, value in (("FLASKY_LIVE_FEED", "off"), ("FLASKY_LIVE_STREAMS", "0"), ("FLASKY_LIVE_POLL_SECONDS", "15")):
         monkeypatch.setenv(name, value)
     app = create_app("testing")
@@ -464,7 +544,10 @@ def test_the_live_settings_have_defaults_and_read_the_environment(monkeypatch):
 
 
 @pytest.mark.parametrize("name, value", [("FLASKY_LIVE_KEEP_EVENTS", "5"), ("FLASKY_LIVE_STREAMS", "-1"),
-                                         ("FLASKY_LIVE_HEARTBEAT_SECONDS", "0"), ("FLASKY_LIVE_POLL_SECONDS", "x")])
+                                         ("FLASKY_LIVE_HEARTBEAT_SECONDS", "0"), ("FLASKY_LIVE_POLL_SECONDS", "x"),
+                                         ("FLASKY_LIVE_SERVER_SLOTS", "-4"), ("FLASKY_LIVE_STREAM_SHARE", "1.5"),
+                                         ("FLASKY_LIVE_STREAM_SHARE", "-0.1"), ("FLASKY_LIVE_PAGE_SLOTS", "0"),
+                                         ("FLASKY_LIVE_STREAM_SHARE", "half")])
 def test_live_settings_the_feed_cannot_work_with_are_refused_by_name(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     with pytest.raises(ValueError, match=name):

@@ -359,7 +359,8 @@ def test_past_the_stream_cap_the_server_answers_503_and_keeps_serving_pages(tmp_
 def test_the_readme_serves_the_production_command_these_tests_run():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     options = PRODUCTION
-    command = f"gunicorn -k {options['worker_class']} -w {options['workers']} --threads {options['threads']} "
+    command = (f"gunicorn -k {options['worker_class']} -w {options['workers']} "
+               f"--worker-connections {options['worker_connections']} ")
     assert re.search(rf"^{re.escape(command)}-b 127\.0\.0\.1:8000 --no-control-socket \"flasky:create_app\(\)\"$",
                      readme, re.M), command
 

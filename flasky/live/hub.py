@@ -33,11 +33,14 @@ class Hub:
         self.state = None  # the State the tailer last read; None while nobody follows the table
         self.streams = 0
         self.tailer = None
+        self.closing = False  # the server is stopping: every stream ends, and no new one starts
+        self.told_refusing = False  # the log said once why this process's server holds no stream
 
-    def subscribe(self):
-        """Count a new stream in, starting the tailer if it is the only one; False when the process holds its cap."""
+    def subscribe(self, limit):
+        """Count a new stream in, starting the tailer if it is the only one; False when the process already holds
+        `limit` streams, or is stopping."""
         with self.condition:
-            if self.streams >= self.app.config["FLASKY_LIVE_STREAMS"]:
+            if self.closing or self.streams >= limit:
                 return False
             self.streams += 1
             if self.tailer is None:
@@ -57,11 +60,20 @@ class Hub:
             return self.state
 
     def wait_past(self, seen, timeout):
-        """Wait for the tailer to read a state other than `seen`; return it, or None when the timeout passes first."""
+        """Wait for the tailer to read a state other than `seen`; return it, or None when the timeout passes first
+        (or the hub is closing: see `closing`)."""
         with self.condition:
-            if self.condition.wait_for(lambda: self.state is not None and self.state != seen, timeout):
+            if self.condition.wait_for(lambda: self.closing or (self.state is not None and self.state != seen),
+                                       timeout) and not self.closing:
                 return self.state
             return None
+
+    def close(self):
+        """End every stream at its next wake-up, which is now, and refuse new ones: the server is stopping, and its
+        clients reconnect (with their Last-Event-ID) to whichever process serves next."""
+        with self.condition:
+            self.closing = True
+            self.condition.notify_all()
 
     def _tail(self):
         """Read the table's state every FLASKY_LIVE_TAIL_SECONDS while streams are open, waking them on a change."""
@@ -103,6 +115,13 @@ def _start_afresh_after_fork(hub):
             found.start_afresh()
 
     return start_afresh_after_fork
+
+
+def close_hub(app):
+    """End the streams of an app's hub, if it has one: its server is stopping."""
+    hub = getattr(app, "extensions", {}).get(Hub.KEY)
+    if hub is not None:
+        hub.close()
 
 
 def current_hub():

@@ -8,6 +8,7 @@ from ..database import DATABASE_UNAVAILABLE
 from ..extensions import db
 from ..i18n import current_language
 from ..models import utcnow
+from .capacity import stream_limit
 from .events import current_state, recent
 from .hub import current_hub
 
@@ -19,24 +20,26 @@ PANEL_CACHE_LIMIT = 64
 
 def panel():
     """Return the home page's live panel (templates/live/panel.html) as of now: one cheap query per page; two more
-    and a render once per state, language, URL prefix and minute. None while the database is unavailable: the page
-    still shows, without it."""
+    and a render once per state, language, URL prefix and minute. It polls from the start where the server holds no
+    stream (capacity.py). None while the database is unavailable: the page still shows, without it."""
+    config = current_app.config
     try:
         state = current_state(db.engine)
-        return rendered("live/panel.html", state, latest_id=state.latest,
-                        poll_seconds=current_app.config["FLASKY_LIVE_POLL_SECONDS"])
+        return rendered("live/panel.html", state, latest_id=state.latest, poll_seconds=config["FLASKY_LIVE_POLL_SECONDS"],
+                        streaming=stream_limit(request.environ, config) > 0)
     except DATABASE_UNAVAILABLE:
         return None
 
 
 def rendered(template_name, state, **context):
     """Render a template of the panel for a state in this request's language and URL prefix, once a minute; it gets
-    `recent` besides the context given, which must follow from the state and the settings.
+    `recent` besides the context given, which is part of the key (hashable values).
 
     The minute is in the key for the readers without JavaScript, whose "… ago" texts are the server's.
     """
     now = utcnow()
-    key = (template_name, current_language().code, request.script_root, state, now.replace(second=0, microsecond=0))
+    key = (template_name, current_language().code, request.script_root, state, now.replace(second=0, microsecond=0),
+           *context.items())
     panels = current_app.extensions[PANELS_KEY]
     markup = panels.get(key)
     if markup is None:

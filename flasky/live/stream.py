@@ -1,6 +1,7 @@
 """The panel as a stream of server-sent events, one per change of the greeting events, in the visitor's language."""
 
 import logging
+import random
 import re
 import time
 
@@ -9,11 +10,15 @@ from flask import current_app, request, stream_with_context
 from ..database import DATABASE_UNAVAILABLE
 from ..extensions import db
 from ..i18n import gettext as _
+from .capacity import stream_limit, why_none
 from .hub import current_hub
 from .panel import rendered
 
 EVENT_NAME = "greetings"
-RETRY_MILLISECONDS = 2000  # the reconnection delay a stream asks of EventSource
+# The reconnection delay each stream asks of EventSource: at least RETRY_MILLISECONDS, plus up to RETRY_SPREAD
+# at random, so that the streams a restarting server drops at once do not all come back in the same instant.
+RETRY_MILLISECONDS = 2000
+RETRY_SPREAD_MILLISECONDS = 5000
 # How long a new stream waits for its process's first read of the table before it starts without one.
 FIRST_READ_TIMEOUT = 5.0
 EVENT_ID = re.compile(r"[0-9]{1,18}")  # a client's id: digits only, and below 2**63
@@ -23,12 +28,16 @@ logger = logging.getLogger("flasky.live")
 
 
 def stream():
-    """Answer a stream of the panel from the state of the client's Last-Event-ID (or ?after=), or a 503 past the
-    process's cap. The stream is counted out of the hub when the server closes the response, and only then: also
-    when its body is never read."""
+    """Answer a stream of the panel from the state of the client's Last-Event-ID (or ?after=), or a 503 where the
+    server cannot hold it (capacity.py) or the process holds its share. The stream is counted out of the hub when the
+    server closes the response, and only then: also when its body is never read."""
     hub = current_hub()
-    if not hub.subscribe():
-        return refused()
+    limit = stream_limit(request.environ, current_app.config)
+    if not hub.subscribe(limit):
+        if not limit and not hub.told_refusing:
+            hub.told_refusing = True
+            logger.warning(why_none(request.environ, current_app.config))
+        return refused(held_none=not limit)
     since = event_id_from(request.headers.get("Last-Event-ID"))
     if since is None:
         since = event_id_from(request.args.get("after"))
@@ -49,14 +58,15 @@ def _events(hub, since):
     3. following: each new state's panel as it comes, and a heartbeat comment after FLASKY_LIVE_HEARTBEAT_SECONDS of
        quiet (a client that left makes that write fail, which ends the stream);
     4. ending: when FLASKY_LIVE_STREAM_SECONDS are up or FLASKY_LIVE_MAX_EVENTS were sent (the client reconnects with
-       its Last-Event-ID), or when the database is unavailable.
+       its Last-Event-ID), when the server stops (the hub closes: the client reconnects to the next), or when the
+       database is unavailable.
     """
     config = current_app.config
     heartbeat, max_events = config["FLASKY_LIVE_HEARTBEAT_SECONDS"], config["FLASKY_LIVE_MAX_EVENTS"]
     deadline = time.monotonic() + config["FLASKY_LIVE_STREAM_SECONDS"]
     sent = 0
     try:
-        yield f"retry: {RETRY_MILLISECONDS}\n\n"
+        yield f"retry: {RETRY_MILLISECONDS + random.randrange(RETRY_SPREAD_MILLISECONDS)}\n\n"
         seen = hub.first_state(FIRST_READ_TIMEOUT)
         behind = seen is not None and seen.latest is not None and (since is None or seen.latest > since)
         state = seen if behind else None
@@ -70,6 +80,8 @@ def _events(hub, since):
             if remaining <= 0:
                 return
             state = hub.wait_past(seen, min(heartbeat, remaining))
+            if hub.closing:
+                return
             if state is None:
                 if remaining <= heartbeat:
                     return
@@ -101,10 +113,15 @@ def sse_event(event_id, data, event=EVENT_NAME):
     return "\n".join(lines) + "\n\n"
 
 
-def refused():
-    """Answer a stream past the process's cap: 503 with Retry-After, so that the page polls instead."""
-    message = _("Too many live updates are open right now. This page checks for new greetings every few seconds "
-                "instead.")
+def refused(held_none=False):
+    """Answer a stream the process cannot hold (held_none: none at all under its server): 503 with Retry-After, so
+    that the page polls instead."""
+    if held_none:
+        message = _("This server does not keep live updates open. This page checks for new greetings every few "
+                    "seconds instead.")
+    else:
+        message = _("Too many live updates are open right now. This page checks for new greetings every few seconds "
+                    "instead.")
     response = current_app.response_class(message, 503, mimetype="text/plain")
     response.headers["Retry-After"] = str(current_app.config["FLASKY_LIVE_POLL_SECONDS"])
     response.headers["Cache-Control"] = "no-store"
