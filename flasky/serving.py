@@ -1,6 +1,6 @@
 """The README's production worker: gunicorn's gevent worker, telling the app how many requests it serves at once.
 
-    gunicorn -k flasky.serving.StreamWorker -w 2 --worker-connections 4000 ... "flasky:create_app()"
+    gunicorn -k flasky.serving.StreamWorker -w 2 --worker-connections 4000 --keep-alive 0 ... "flasky:create_app()"
 
 Every request is a greenlet, so a live stream waiting minutes for the next greeting costs one greenlet and a socket,
 not a thread (28 KB measured: docs/performance.md). The worker puts its worker_connections in each request's environ

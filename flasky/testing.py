@@ -132,8 +132,9 @@ def migrate(env):
 
 # The README's production command: flasky.serving's gevent workers, each serving up to this many connections at
 # once, of which the live panel's streams may hold three quarters (FLASKY_LIVE_STREAM_SHARE): 2 x 3,000 streams.
+# No keep-alive: gevent serves kept-alive connections unfairly under load (docs/performance.md, issue 22).
 # Gunicorn(**PRODUCTION) starts it.
-PRODUCTION = {"worker_class": "flasky.serving.StreamWorker", "workers": 2, "worker_connections": 4000}
+PRODUCTION = {"worker_class": "flasky.serving.StreamWorker", "workers": 2, "worker_connections": 4000, "keep_alive": 0}
 
 
 class Server:
@@ -224,9 +225,10 @@ class Gunicorn(Server):
     command."""
 
     def __init__(self, target="flasky:create_app()", *, workers=2, worker_class="sync", threads=None,
-                 worker_connections=None, port=None, **options):
+                 worker_connections=None, keep_alive=None, port=None, **options):
         port = port or free_port()
         settings = [*(["--threads", str(threads)] if threads else []),
-                    *(["--worker-connections", str(worker_connections)] if worker_connections else [])]
+                    *(["--worker-connections", str(worker_connections)] if worker_connections else []),
+                    *(["--keep-alive", str(keep_alive)] if keep_alive is not None else [])]
         super().__init__([str(BIN / "gunicorn"), "-k", worker_class, "-w", str(workers), *settings,
                           "-b", f"127.0.0.1:{port}", "--no-control-socket", target], port=port, **options)

@@ -1,6 +1,8 @@
 """Shared fixtures: an app on a fresh database (SQLite and PostgreSQL), its htmx-aware client, a real SMTP server."""
 
 import os
+import shutil
+import subprocess
 from datetime import datetime, timedelta
 
 import pytest
@@ -19,6 +21,7 @@ from tests.smtp_sink import SMTPServer
 
 # The shared helpers check pages too: pytest rewrites their asserts as it does the tests', for the same failure reports.
 pytest.register_assert_rewrite("tests.helpers", "tests.browser.helpers")
+from tests.helpers import wait_until  # noqa: E402  (after the rewrite is registered)
 
 # Every test that uses a database runs once per backend, unless TEST_DATABASE_URL pins one.
 BACKENDS = ["custom"] if os.environ.get("TEST_DATABASE_URL") else ["sqlite", "postgresql"]
@@ -229,6 +232,22 @@ def met(app):
             _db.session.commit()
 
     return met
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    """A real redis-server on 127.0.0.1, started and stopped by the test."""
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.fail("redis-server is missing: install it with `apt-get install -y redis-server`")
+    port = free_port()
+    subprocess.run([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                    "--daemonize", "yes", "--dir", str(tmp_path), "--pidfile", str(tmp_path / "redis.pid")],
+                   check=True, timeout=30)
+    ping = ["redis-cli", "-p", str(port), "ping"]
+    assert wait_until(lambda: subprocess.run(ping, capture_output=True, text=True).stdout.strip() == "PONG", 10)
+    yield f"redis://127.0.0.1:{port}/0"
+    subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], capture_output=True, timeout=30)
 
 
 @pytest.fixture

@@ -1,9 +1,14 @@
-"""Helpers the HTTP tests share: a bounded poll, an expired form, the English left on a page, the directory's names."""
+"""Helpers the HTTP tests share: a bounded poll, an expired form, the English left on a page, the directory's names,
+a Celery worker process."""
 
+import contextlib
 import re
+import subprocess
 import time
 
 import itsdangerous.timed
+
+from flasky.testing import BIN
 
 
 def wait_until(condition, timeout=15, interval=0.05):
@@ -51,3 +56,23 @@ DIRECTORY_NAMES = ["Zoë Ångström", "张三丰", "Ann", "Anna", "50%_off\\x", 
 def listed(page):
     """Return the names a directory page or fragment lists, in order."""
     return [link.get_text() for link in page.soup.select("#directory-rows li a")]
+
+
+@contextlib.contextmanager
+def celery_worker_process(env, log_path):
+    """Run a real Celery worker delivering the outbox of the app these settings (env) describe; stop it afterwards."""
+    with open(log_path, "w") as output:
+        process = subprocess.Popen(
+            [BIN / "celery", "-A", "flasky.outbox.celery_worker", "worker", "--pool=solo", "--concurrency=1",
+             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO"],
+            env=env, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        assert wait_until(lambda: "ready." in log_path.read_text(), 60), log_path.read_text()
+        yield log_path
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)

@@ -1,7 +1,6 @@
 """Admin mail across processes: a crash loses nothing, and Celery workers deliver from the same outbox."""
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -14,7 +13,7 @@ import pytest
 
 from flasky.outbox import DELIVERY_KEY
 from flasky.testing import free_port
-from tests.helpers import wait_until
+from tests.helpers import celery_worker_process, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -90,22 +89,6 @@ def test_a_crash_between_commit_and_send_loses_nothing(app, make_app, smtp_serve
 
 
 @pytest.fixture
-def redis_url(tmp_path):
-    """A real redis-server on 127.0.0.1, started and stopped by the test."""
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.fail("redis-server is missing: install it with `apt-get install -y redis-server`")
-    port = free_port()
-    subprocess.run([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                    "--daemonize", "yes", "--dir", str(tmp_path), "--pidfile", str(tmp_path / "redis.pid")],
-                   check=True, timeout=30)
-    ping = ["redis-cli", "-p", str(port), "ping"]
-    assert wait_until(lambda: subprocess.run(ping, capture_output=True, text=True).stdout.strip() == "PONG", 10)
-    yield f"redis://127.0.0.1:{port}/0"
-    subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], capture_output=True, timeout=30)
-
-
-@pytest.fixture
 def celery_app(app_overrides, redis_url):
     app_overrides["CELERY_BROKER_URL"] = redis_url
 
@@ -113,23 +96,9 @@ def celery_app(app_overrides, redis_url):
 @pytest.fixture
 def celery_worker(celery_app, app, redis_url, tmp_path):
     """A real Celery worker process delivering the test app's outbox."""
-    log = tmp_path / "celery.log"
     env = process_env(app, CELERY_BROKER_URL=redis_url, FLASKY_MAIL_RETRY_BASE=0.2, FLASKY_MAIL_RETRY_MAX=0.5)
-    with open(log, "w") as output:
-        process = subprocess.Popen(
-            [BIN / "celery", "-A", "flasky.outbox.celery_worker", "worker", "--pool=solo", "--concurrency=1",
-             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO"],
-            env=env, stdout=output, stderr=subprocess.STDOUT)
-    try:
-        assert wait_until(lambda: "ready." in log.read_text(), 60), log.read_text()
+    with celery_worker_process(env, tmp_path / "celery.log") as log:
         yield log
-    finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
 
 
 def test_celery_workers_deliver_and_retry_until_smtp_is_back(celery_worker, app, greet, smtp_server, outbox):

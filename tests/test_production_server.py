@@ -360,7 +360,7 @@ def test_the_readme_serves_the_production_command_these_tests_run():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     options = PRODUCTION
     command = (f"gunicorn -k {options['worker_class']} -w {options['workers']} "
-               f"--worker-connections {options['worker_connections']} ")
+               f"--worker-connections {options['worker_connections']} --keep-alive {options['keep_alive']} ")
     assert re.search(rf"^{re.escape(command)}-b 127\.0\.0\.1:8000 --no-control-socket \"flasky:create_app\(\)\"$",
                      readme, re.M), command
 

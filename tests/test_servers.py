@@ -5,18 +5,22 @@ line the README gave before, the README's StreamWorker, waitress with its defaul
 opened, and `GET /` must answer within 2 s. Where a server cannot afford a stream it answers 503 at once and the page
 renders its panel polling; where it can, all twelve are held. Then the StreamWorker's faults: a client that vanishes
 frees its slot, and a restart ends every stream at once and loses nothing for a client that reconnects with its
-Last-Event-ID. Bounded: one short-lived server per case, a few dozen requests each, every wait capped.
+Last-Event-ID. And what gevent changes under the StreamWorker, on SQLite and PostgreSQL: the admin's mail still goes
+out, from the embedded delivery thread (a greenlet there) and through Celery (an enqueue from a gevent worker).
+Bounded: one short-lived server per case, a few dozen requests each, every wait capped.
 """
 
 import re
 import secrets
 import socket
 import time
+import uuid
 
 import pytest
 import requests
 
 from flasky.testing import BIN, PRODUCTION, Gunicorn, Server, free_port, migrate, soup_of
+from tests.helpers import celery_worker_process, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -210,3 +214,29 @@ def test_a_restart_ends_every_stream_at_once_and_a_reconnection_with_last_event_
     assert all(events), "every reconnected stream got what it missed at once"
     assert all(int(found[1]) > int(last_seen) and b"While you were away" in found[2] for found in events)
     assert "Traceback" not in log
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("delivery", ["thread", "celery"])
+def test_under_the_stream_worker_a_new_name_s_admin_mail_goes_out(request, tmp_path, smtp_server, mail_settings,
+                                                                   backend, delivery):
+    database_url = (f"sqlite:///{tmp_path / 'served.sqlite'}" if backend == "sqlite" else
+                    request.getfixturevalue("postgres").create_database(f"mail_{uuid.uuid4().hex[:8]}"))
+    mail = {key: str(value).lower() if isinstance(value, bool) else str(value) for key, value in mail_settings.items()}
+    env = settings(tmp_path, **mail, DATABASE_URL=database_url, FLASKY_MAIL_WORKER="true")
+    if delivery == "celery":
+        env["CELERY_BROKER_URL"] = request.getfixturevalue("redis_url")
+    migrate(env)
+    with Gunicorn(**PRODUCTION, env=env, log_path=tmp_path / "server.log") as server:
+        if delivery == "celery":
+            with celery_worker_process(server.env, tmp_path / "celery.log"):
+                greet(server, "Gevent Greeted")
+                received = smtp_server.mailbox.wait_for(1)
+        else:
+            greet(server, "Gevent Greeted")
+            received = smtp_server.mailbox.wait_for(1)
+        assert wait_until(lambda: requests.get(server.url("/"), timeout=10).status_code == 200, 5)
+        log = server.log_text()
+    [(_, recipients, message)] = received
+    assert recipients == ["admin@example.com"] and "Gevent Greeted" in message.get_body(("plain",)).get_content()
+    assert "Traceback" not in log and "MonkeyPatchWarning" not in log
