@@ -5,15 +5,16 @@
     .venv/bin/python bench/run.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
     .venv/bin/python bench/run.py --write docs/performance.md   # also record the table
     .venv/bin/python bench/run.py --only directory_first_page,directory_search_hit_fragment --directory-names 20000
-    .venv/bin/python bench/run.py --only get_full,get_full_streams_open,live_streams_per_worker
+    .venv/bin/python bench/run.py --only get_full_no_streams,get_full_streams_open --streams 5000
 
 Every server is started and stopped by this script (flasky.testing.Gunicorn); every load is bounded by --duration.
-Flasky runs as deployed, Flask-Limiter included (only the name form's limit is raised, see flasky_env). The wrk
-script posting the name form is bench/post.lua. Prints a table: requests/s, p50, p99, errors, bytes per response and
-the ratio to the bare route, measured again right after each scenario (this machine's speed drifts; the directory
-scenarios take turns with it in rounds). The
-live-greetings scenarios serve Flasky as the README's production command does (gthread workers) and hold open
-server-sent event streams with StreamCrowd while wrk loads `GET /`.
+Flasky and the bare route run under the same gunicorn settings: the README's production command (--server sync: the
+default sync worker, for comparison with the figures before issue 22). Flasky runs as deployed, Flask-Limiter
+included (only the name form's limit is raised, see flasky_env). The wrk script posting the name form is
+bench/post.lua. Prints a table: requests/s, p50, p99, errors, bytes per response and the ratio to the bare route,
+measured again right after each scenario (this machine's speed drifts; the directory scenarios take turns with it in
+rounds). The live-greetings scenarios hold --streams server-sent event streams open with bench/streams.py's asyncio
+client, time one greeting's arrival on every one of them, then load `GET /` with wrk while they stay open.
 """
 
 import argparse
@@ -23,9 +24,7 @@ import os
 import platform
 import re
 import secrets
-import selectors
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,6 +41,7 @@ from urllib.parse import urlencode
 from bs4 import BeautifulSoup
 
 from flasky.testing import BIN, PRODUCTION, Gunicorn, free_port, migrate
+from streams import run_crowd
 
 PROJECT = Path(__file__).resolve().parent.parent
 POST_SCRIPT = PROJECT / "bench" / "post.lua"
@@ -158,6 +158,17 @@ def parse_wrk(name, output, *, expect_error_status=False):
     )
 
 
+# What --server names, as a line of the written results.
+SERVERS = {"production": "the README's production command (gunicorn -k {worker_class} -w {workers} --worker-connections "
+                         "{worker_connections} --keep-alive {keep_alive})".format(**PRODUCTION),
+           "sync": "gunicorn -w 2 (the default sync worker)"}
+
+
+def server_options(args):
+    """Return the Gunicorn options of --server, for Flasky and the bare route alike."""
+    return PRODUCTION if args.server == "production" else {"worker_class": "sync", "workers": 2}
+
+
 def flasky_env(database_url, **extra):
     """Production settings for the benchmarked Flasky, rate limiter on as deployed (mail delivery off).
 
@@ -176,9 +187,9 @@ MAIL_SCENARIOS = ["htmx_post_new_mail_off", "htmx_post_new_outbox_only", "htmx_p
 DIRECTORY_PLANS = {"first": "/users", "deep": None, "search_hit": "/users?q=son", "search_miss": "/users?q=zqx",
                    "search_short": "/users?" + urlencode({"q": "春冬"})}
 DIRECTORY_SCENARIOS = [f"directory_{plan}_{form}" for plan in DIRECTORY_PLANS for form in ("page", "fragment")]
-# Live greetings, on the README's production server (gthread): GET / with no event stream open and with --streams
-# open (the baseline runs with the latter, whose ratio is to it), and how many streams one worker holds.
-LIVE_SCENARIOS = ["get_full_gthread", "get_full_streams_open", "live_streams_per_worker"]
+# Live greetings: GET / with no event stream open and with --streams open (whose ratio is to the former), and one
+# greeting's arrival on each of those streams.
+LIVE_SCENARIOS = ["get_full_no_streams", "get_full_streams_open"]
 SCENARIOS = ["get_full", "get_boosted", "htmx_post_known", "htmx_post_new", "nojs_post_redirect_get", "user_page",
              "not_found", *MAIL_SCENARIOS, *DIRECTORY_SCENARIOS, *LIVE_SCENARIOS]
 
@@ -217,7 +228,7 @@ def mail_latency_scenarios(database_dir, args, wanted):
                            FLASKY_MAIL_WORKER="true",
                            # every note mailed on its own: the worker really talks to the slow server throughout
                            FLASKY_MAIL_DIGEST_LIMIT="1000000")
-            server = Gunicorn(env=env, workers=args.workers, cwd=PROJECT)
+            server = Gunicorn(env=env, **server_options(args), cwd=PROJECT)
             migrate(server.env)
             base = stack.enter_context(server).base
             cookie, token = session_and_token(base)
@@ -259,7 +270,7 @@ def directory_scenarios(database_url, args, wanted, bare_route):
     names = [name for name in DIRECTORY_SCENARIOS if name in wanted]
     if not names:
         return
-    server = Gunicorn(env=flasky_env(database_url), workers=args.workers, cwd=PROJECT)
+    server = Gunicorn(env=flasky_env(database_url), **server_options(args), cwd=PROJECT)
     migrate(server.env)
     if args.directory_names:
         print(seed(server.env, args.directory_names), file=sys.stderr)
@@ -294,119 +305,31 @@ def deep_page_ratios(results):
     return ratios
 
 
-STREAM_PATH = "/greetings/stream"
+# A server notices that a client left only when it next writes to the stream: a greeting (every stream gets each) or
+# a heartbeat. Production's heartbeat comes every 15 s; with no greetings to write, the benchmark's come every 2 s,
+# so that the streams a round closed are let go of before the next round opens its own.
+IDLE_HEARTBEAT_SECONDS = 2
 
 
-class StreamCrowd:
-    """Hold server-sent event streams open on 127.0.0.1 like idle browsers: raw sockets, all read by one thread.
-
-    A context manager: every socket is closed, and the reader thread stopped, on exit.
-    """
-
-    def __init__(self, port, *, header_timeout=5.0):
-        self.port, self.header_timeout = port, header_timeout
-        self.selector = selectors.DefaultSelector()
-        self.open_streams = []
-        self.bytes_read = self.events = self.ended = 0
-        self._stop = threading.Event()
-        self._reader = threading.Thread(target=self._read, name="stream-reader", daemon=True)
-
-    def open(self):
-        """Open one stream; return the status and headers it was answered with (None, {}: no answer in time)."""
-        sock = socket.create_connection(("127.0.0.1", self.port), timeout=self.header_timeout)
-        try:
-            sock.sendall(f"GET {STREAM_PATH} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
-                         "Accept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n".encode())
-            head = b""
-            while b"\r\n\r\n" not in head:
-                chunk = sock.recv(4096)
-                if not chunk:
-                    break
-                head += chunk
-        except TimeoutError:
-            sock.close()
-            return None, {}
-        lines = head.partition(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
-        status = int(lines[0].split()[1]) if lines[0].startswith("HTTP/") else None
-        fields = (line.partition(":") for line in lines[1:])
-        headers = {name.strip().lower(): value.strip() for name, _, value in fields}
-        self.events += head.count(b"event: greetings\n")
-        if status != 200:
-            sock.close()
-            return status, headers
-        sock.setblocking(False)
-        self.selector.register(sock, selectors.EVENT_READ)
-        self.open_streams.append(sock)
-        return status, headers
-
-    def _read(self):
-        """Read and drop whatever the streams send (heartbeats, events); count the streams the server ends."""
-        while not self._stop.is_set():
-            for key, _ in self.selector.select(timeout=0.2):
-                try:
-                    data = key.fileobj.recv(65536)
-                except BlockingIOError:
-                    continue
-                except OSError:
-                    data = b""
-                if data:
-                    self.bytes_read += len(data)
-                    self.events += data.count(b"event: greetings\n")  # a write per event: never split in practice
-                else:
-                    self.selector.unregister(key.fileobj)
-                    self.open_streams.remove(key.fileobj)
-                    key.fileobj.close()
-                    self.ended += 1
-
-    def __enter__(self):
-        self._reader.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self._stop.set()
-        self._reader.join(timeout=5)
-        for sock in self.open_streams:
-            self.selector.unregister(sock)
-            sock.close()
-        self.open_streams = []
-        self.selector.close()
+def heartbeat_seconds(args):
+    """Return the streams' heartbeat interval: production's, unless no greeting is written between rounds."""
+    return 15 if args.live_greetings_per_second >= 1 else IDLE_HEARTBEAT_SECONDS
 
 
-@dataclass
-class StreamCap:
-    """How many streams one worker process held before it refused one, and how pages fared meanwhile."""
-
-    held: int
-    refusal: str
-    retry_after: str
-    page_ms: float | None
-    seconds: float
+def live_server(database_url, args):
+    """Flasky served as --server serves it, its streams' heartbeats every heartbeat_seconds()."""
+    env = flasky_env(database_url, FLASKY_LIVE_HEARTBEAT_SECONDS=str(heartbeat_seconds(args)))
+    return Gunicorn(env=env, **server_options(args), cwd=PROJECT)
 
 
-# A server notices that a client left only when it next writes to the stream: with heartbeats this often (production
-# sends one every 15 s), the streams a round closed are let go of before the next round opens its own.
-LIVE_HEARTBEAT_SECONDS = 2
-
-
-def live_server(database_url, workers=PRODUCTION["workers"]):
-    """Flasky served as the README's production command serves it (gthread workers), with this many workers."""
-    env = flasky_env(database_url, FLASKY_LIVE_HEARTBEAT_SECONDS=str(LIVE_HEARTBEAT_SECONDS))
-    return Gunicorn(env=env, **{**PRODUCTION, "workers": workers}, cwd=PROJECT)
-
-
-def page_ms(url, count=20):
-    """Return the median milliseconds of count sequential GETs of url, or None when one of them got no answer."""
-    times = []
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    for _ in range(count):
-        start = time.perf_counter()
-        try:
-            with opener.open(url, timeout=10) as response:
-                response.read()
-        except OSError:  # refused, or no thread left to answer within the timeout
-            return None
-        times.append((time.perf_counter() - start) * 1000)
-    return sorted(times)[count // 2]
+def resident_kib(server):
+    """Return the resident memory (KiB) of a gunicorn master and its workers."""
+    children = subprocess.run(["pgrep", "-P", str(server.process.pid)], capture_output=True, text=True).stdout.split()
+    total = 0
+    for pid in [str(server.process.pid), *children]:
+        with contextlib.suppress(FileNotFoundError), open(f"/proc/{pid}/status") as status:
+            total += next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+    return total
 
 
 @contextlib.contextmanager
@@ -434,64 +357,64 @@ def greeter(base, per_second):
         thread.join(timeout=15)
 
 
-def live_scenarios(database_dir, args, wanted):
-    """GET / on the production server with no stream open, then with --streams open, a name greeted every second."""
-    if not wanted & {"get_full_gthread", "get_full_streams_open"}:
+@dataclass
+class Crowd:
+    """What --streams streams held open cost and received: bench/streams.py's report, and the memory they took."""
+
+    report: object
+    kib_per_stream: float
+
+
+def live_scenarios(database_dir, args, wanted, crowds):
+    """GET / with no stream open, then with --streams held by bench/streams.py's asyncio client (each round posts a
+    greeting and times its arrival on every stream first), a name greeted every second throughout; alternated
+    --live-rounds times, the median round kept. Each round's Crowd is appended to crowds."""
+    if not wanted & {"get_full_no_streams", "get_full_streams_open"}:
         return
-    server = live_server(f"sqlite:///{database_dir}/live.sqlite")
+    server = live_server(f"sqlite:///{database_dir}/live.sqlite", args)
     migrate(server.env)
     with server:
         cookie, token = session_and_token(server.base)
         for number in range(10):  # a full panel from the start: both runs render pages of the same size
             post_once(server.base, cookie, token, f"Early {number}")
+        rounds = {"get_full_no_streams": [], "get_full_streams_open": []}
         # The same greetings in both runs, so the only difference is the streams (and the events they are sent).
         with greeter(server.base, args.live_greetings_per_second):
-            if "get_full_streams_open" not in wanted:
-                yield parse_wrk("get_full_gthread", run_wrk(server.url("/"), args))
-                return
-            # This machine's load drifts: alternate the two runs --live-rounds times, keep each one's median round.
-            rounds = {"get_full_gthread": [], "get_full_streams_open": []}
             for _ in range(args.live_rounds):
-                rounds["get_full_gthread"].append(parse_wrk("get_full_gthread", run_wrk(server.url("/"), args)))
-                rounds["get_full_streams_open"].append(streams_open(server, args))
-        for name, results in rounds.items():
+                rounds["get_full_no_streams"].append(parse_wrk("get_full_no_streams", run_wrk(server.url("/"), args)))
+                if "get_full_streams_open" in wanted:
+                    rounds["get_full_streams_open"].append(streams_open(server, args, crowds))
+    for name, results in rounds.items():
+        if results:
             print(f"{name} rounds: " + ", ".join(f"{r.requests_per_second:,.0f}/s" for r in results), file=sys.stderr)
             yield sorted(results, key=lambda result: result.requests_per_second)[len(results) // 2]
 
 
-def streams_open(server, args):
-    """Run wrk on GET / while --streams event streams are held open; fail unless every one stays open throughout."""
-    with StreamCrowd(server.port) as crowd:
-        statuses = [crowd.open()[0] for _ in range(args.streams)]
-        if statuses.count(200) != args.streams:
-            raise RuntimeError(f"only {statuses.count(200)} of {args.streams} streams were accepted "
-                               f"(answers: {sorted(set(map(str, statuses)))}):\n{server.log_text()}")
-        result = parse_wrk("get_full_streams_open", run_wrk(server.url("/"), args))
-        if crowd.ended:
-            raise RuntimeError(f"{crowd.ended} of {args.streams} streams ended during the load")
-        print(f"{args.streams} streams received {crowd.events} events (each its panel on connecting, then one a "
-              "greeting)", file=sys.stderr)
-    time.sleep(LIVE_HEARTBEAT_SECONDS + 1)
-    return result
+def streams_open(server, args, crowds):
+    """Hold --streams streams, time one greeting's arrival on each, then run wrk on GET / while they stay open; fail
+    unless every stream was held and received the greeting."""
+    cookie, token = session_and_token(server.base)
+    before = resident_kib(server)
+    held_kib = []
+
+    def load():
+        held_kib.append(resident_kib(server))
+        return parse_wrk("get_full_streams_open", run_wrk(server.url("/"), args))
+
+    report = run_crowd(server.port, args.streams, lambda: post_once(server.base, cookie, token,
+                                                                     f"s{secrets.token_hex(4)}"), during=load)
+    if report.held != args.streams or report.missed or report.ended_early:
+        raise RuntimeError(f"{report.held} of {args.streams} streams held ({report.refused} refused), {report.missed} "
+                           f"missed the greeting, {report.ended_early} ended early:\n{server.log_text()[-3000:]}")
+    crowds.append(Crowd(report, (held_kib[0] - before) / report.held))
+    print(f"{report.held} streams: opened in {report.open_seconds:.1f} s, the greeting reached them all in "
+          f"p50 {report.p50_ms:.0f} / p99 {report.p99_ms:.0f} / max {report.max_ms:.0f} ms", file=sys.stderr)
+    time.sleep(min(heartbeat_seconds(args), 2) + 1)  # a greeting a second, or a heartbeat, finds the closed streams
+    return report.during_result
 
 
-def stream_cap(database_dir, args):
-    """Open streams to a single worker until it refuses one (or --max-streams); time pages while it is full."""
-    server = live_server(f"sqlite:///{database_dir}/cap.sqlite", 1)
-    migrate(server.env)
-    with server, StreamCrowd(server.port) as crowd:
-        start = time.monotonic()
-        status, headers = 200, {}
-        while status == 200 and len(crowd.open_streams) < args.max_streams:
-            status, headers = crowd.open()
-        seconds = time.monotonic() - start
-        refusal = "none" if status == 200 else "no answer in 5 s" if status is None else str(status)
-        return StreamCap(held=len(crowd.open_streams), refusal=refusal, retry_after=headers.get("retry-after", "–"),
-                         page_ms=page_ms(server.url("/")), seconds=seconds)
-
-
-def table(results, cap=None, streams=100):
-    """Format the results as a Markdown table, with the mail, stream and stream-cap findings after it."""
+def table(results, crowds=(), streams=5000):
+    """Format the results as a Markdown table, with the mail and stream findings after it."""
     lines = [
         "| scenario | requests/s | p50 ms | p99 ms | errors | bytes/response | ratio to bare |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -507,25 +430,26 @@ def table(results, cap=None, streams=100):
                      f"{SMTP_DELAY_SECONDS:.0f} s/message SMTP server is {slow.p99_ms / outbox.p99_ms:.2f}× the p99 with "
                      f"delivery off (target ≤ 1.2×); writing the outbox row itself costs "
                      f"{outbox.p99_ms / off.p99_ms:.2f}× at p99 against no admin mail at all.")
-    if {"get_full_gthread", "get_full_streams_open"} <= by_name.keys():
-        none, crowd = by_name["get_full_gthread"], by_name["get_full_streams_open"]
+    if {"get_full_no_streams", "get_full_streams_open"} <= by_name.keys():
+        none, crowd = by_name["get_full_no_streams"], by_name["get_full_streams_open"]
         lines.append("")
-        lines.append(f"Live greetings: `GET /` with {streams} event streams held open (each sent every greeting) "
+        lines.append(f"Live greetings: `GET /` with {streams:,} event streams held open (each sent every greeting) "
                      f"serves {crowd.requests_per_second / none.requests_per_second:.2f}× the requests/s of the same "
                      f"server with none open (target ≥ 0.8×), p99 {crowd.p99_ms:.2f} ms against "
                      f"{none.p99_ms:.2f} ms.")
+    for number, found in enumerate(crowds, 1):
+        report = found.report
+        lines.append("")
+        lines.append(f"Streams, round {number}: {report.held:,} held (opened in {report.open_seconds:.1f} s), "
+                     f"{found.kib_per_stream:.0f} KiB each (the workers' resident memory); one greeting reached "
+                     f"every one of them, p50 {report.p50_ms:.0f} ms, p99 {report.p99_ms:.0f} ms, the last "
+                     f"{report.max_ms:.0f} ms after it was posted (target p99 ≤ 2 s).")
     ratios = deep_page_ratios(results)
     if ratios:
         lines.append("")
         lines.append("Deep page (a cursor past 90% of the names) against the first page, the median of the rounds' "
                      "requests/s ratios (target ≥ 0.90×): " + ", ".join(f"{ratio:.2f}× as the {form}"
                                                                        for form, ratio in ratios.items()) + ".")
-    if cap is not None:
-        page = "no answer" if cap.page_ms is None else f"a median {cap.page_ms:.1f} ms"
-        lines.append("")
-        lines.append(f"Stream cap: one gthread worker ({PRODUCTION['threads']} threads) held {cap.held} streams, "
-                     f"opened in {cap.seconds:.1f} s; the next was answered {cap.refusal} "
-                     f"(Retry-After: {cap.retry_after}). `GET /` meanwhile took {page} (20 requests, one at a time).")
     return "\n".join(lines)
 
 
@@ -543,20 +467,20 @@ def main():
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per scenario")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--server", choices=SERVERS, default="production",
+                        help="how gunicorn serves Flasky and the bare route alike: the README's production command "
+                             "(default), or the default sync worker measured before issue 22")
     parser.add_argument("--database-url", help="benchmark on this database instead of a fresh SQLite file")
     parser.add_argument("--directory-names", type=int, default=100_000,
                         help="fake names seeded for the directory scenarios (the issue: 100,000 on SQLite, "
                              "1,000,000 on PostgreSQL; 0: the --database-url's names as they are)")
     parser.add_argument("--directory-rounds", type=int, default=3,
                         help="alternating rounds of the directory scenarios (each keeps its median round)")
-    parser.add_argument("--streams", type=int, default=100, help="event streams held open in get_full_streams_open")
+    parser.add_argument("--streams", type=int, default=5000, help="event streams held open in get_full_streams_open")
     parser.add_argument("--live-rounds", type=int, default=3,
-                        help="alternating runs of get_full_gthread and get_full_streams_open (the median is kept)")
+                        help="alternating runs of get_full_no_streams and get_full_streams_open (the median is kept)")
     parser.add_argument("--live-greetings-per-second", type=float, default=1.0,
-                        help="new names greeted during get_full_gthread and get_full_streams_open (0: idle streams)")
-    parser.add_argument("--max-streams", type=int, default=2000,
-                        help="live_streams_per_worker stops here if the worker has refused none yet")
+                        help="new names greeted during get_full_no_streams and get_full_streams_open (0: idle streams)")
     parser.add_argument("--only", help="comma-separated scenarios: " + ", ".join(SCENARIOS))
     parser.add_argument("--write", type=Path, help="also write the results to this Markdown file")
     args = parser.parse_args()
@@ -566,7 +490,7 @@ def main():
 
     results = []
     with tempfile.TemporaryDirectory() as tmp, \
-            Gunicorn("bench.hello:app", workers=args.workers, ready_path="/", cwd=PROJECT) as bare_server:
+            Gunicorn("bench.hello:app", **server_options(args), ready_path="/", cwd=PROJECT) as bare_server:
 
         def bare_route():
             return parse_wrk("bare_flask_get", run_wrk(bare_server.url("/"), args))
@@ -583,7 +507,7 @@ def main():
         database_url = args.database_url or f"sqlite:///{tmp}/bench.sqlite"
         # New names write the admin's note to the outbox, as the issue's "insert + outbox" asks; delivery is off
         # here (its cost is the mail-latency scenarios' subject).
-        server = Gunicorn(env=flasky_env(database_url, FLASKY_ADMIN="admin@example.com"), workers=args.workers,
+        server = Gunicorn(env=flasky_env(database_url, FLASKY_ADMIN="admin@example.com"), **server_options(args),
                           cwd=PROJECT)
         migrate(server.env)
         with server:
@@ -593,19 +517,19 @@ def main():
         # Measured in rounds with the bare route: each ratio is already to the bare route of its own round.
         results.extend(directory_scenarios(args.database_url or f"sqlite:///{tmp}/directory.sqlite", args, wanted,
                                            bare_route))
-        results.extend(with_baseline(live_scenarios(tmp, args, wanted)))
-        cap = stream_cap(tmp, args) if "live_streams_per_worker" in wanted else None
+        crowds = []
+        results.extend(with_baseline(live_scenarios(tmp, args, wanted, crowds)))
     for result in results:
         result.ratio = result.ratio or result.requests_per_second / (result.baseline or bare.requests_per_second)
     baselines = [result.baseline for result in results if result.baseline]
     if baselines:
         print(f"The bare route ran at {min(baselines):,.0f}-{max(baselines):,.0f} requests/s between scenarios "
               f"({bare.requests_per_second:,.0f} first).", file=sys.stderr)
-    report = table(results, cap, args.streams)
+    report = table(results, crowds, args.streams)
     print(report)
     if args.write:
         header = (f"Run on {date.today().isoformat()}: {platform.platform()}, {os.cpu_count()} cores, Python "
-                  f"{platform.python_version()}; gunicorn -w {args.workers} sync, wrk -t{args.threads} "
+                  f"{platform.python_version()}; {SERVERS[args.server]}, wrk -t{args.threads} "
                   f"-c{args.connections} -d{args.duration}s, database "
                   f"{'PostgreSQL' if args.database_url else 'SQLite (WAL)'}.")
         write_section(args.write, header + "\n\n" + report)

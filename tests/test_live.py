@@ -9,6 +9,7 @@ import time
 import pytest
 from bs4 import BeautifulSoup
 from flask import template_rendered
+from markupsafe import Markup
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
@@ -16,6 +17,7 @@ from flasky import create_app, greeting
 from flasky.live.events import current_state
 from flasky.live.capacity import SLOTS_KEY, stream_limit
 from flasky.live.hub import Hub, close_hub
+from flasky.live.stream import sse_event
 from flasky.extensions import db as _db
 from flasky.models import GreetingEvent, User
 from tests.helpers import wait_until
@@ -271,6 +273,23 @@ def test_a_failed_read_of_the_state_raises_sqlalchemy_s_error_as_the_session_wou
 
 
 # --- the stream -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("data, lines", [
+    ("<li>a</li>", ["<li>a</li>"]),
+    ("one\ntwo", ["one", "two"]),
+    ("one\r\ntwo\rthree\n", ["one", "two", "three", ""]),
+    ("", [""]),
+    ("\r\n\r\n", ["", "", ""]),
+    (Markup("<b>&amp;</b>\n<i>x</i>"), ["<b>&amp;</b>", "<i>x</i>"]),  # the panel's markup, not escaped again
+    ("名字\u2028next", ["名字\u2028next"]),  # only CR and LF end a line in an event stream
+])
+def test_an_event_gives_each_line_of_its_data_a_field_of_its_own(data, lines):
+    event = sse_event(42, data)
+    assert event.endswith("\n\n") and "\r" not in event
+    assert event.split("\n")[:-2] == ["id: 42", "event: greetings", *(f"data: {line}" for line in lines)]
+    [message] = parse(event)
+    assert message["data"] == "\n".join(lines)
 
 
 def test_the_stream_starts_with_a_retry_hint_then_the_panel_under_the_latest_id(app, client, greet):

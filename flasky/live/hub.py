@@ -28,7 +28,11 @@ class Hub:
 
     def start_afresh(self):
         """Forget every stream and the tailer: new locks, no state read."""
-        self.condition = threading.Condition()
+        self.lock = threading.Lock()
+        # Set, and replaced by a fresh one, whenever the state changes or the hub closes: the streams waiting on it
+        # wake at once. Under gevent (flasky.serving) it is gevent's Event, whose set() wakes thousands in one pass,
+        # where a Condition's notify_all() releases a lock for each waiter.
+        self.changed = threading.Event()
         self.render_lock = threading.Lock()  # a new greeting wakes every stream at once: one renders the panel
         self.state = None  # the State the tailer last read; None while nobody follows the table
         self.streams = 0
@@ -39,7 +43,7 @@ class Hub:
     def subscribe(self, limit):
         """Count a new stream in, starting the tailer if it is the only one; False when the process already holds
         `limit` streams, or is stopping."""
-        with self.condition:
+        with self.lock:
             if self.closing or self.streams >= limit:
                 return False
             self.streams += 1
@@ -50,30 +54,44 @@ class Hub:
 
     def unsubscribe(self):
         """Count a stream out (the tailer ends at its next read once none is left)."""
-        with self.condition:
+        with self.lock:
             self.streams -= 1
 
     def first_state(self, timeout):
         """Return the state the tailer read, waiting for its first read (None: none in time)."""
-        with self.condition:
-            self.condition.wait_for(lambda: self.state is not None, timeout)
-            return self.state
+        self._wait_until(lambda: self.closing or self.state is not None, timeout)
+        return self.state
 
     def wait_past(self, seen, timeout):
         """Wait for the tailer to read a state other than `seen`; return it, or None when the timeout passes first
         (or the hub is closing: see `closing`)."""
-        with self.condition:
-            if self.condition.wait_for(lambda: self.closing or (self.state is not None and self.state != seen),
-                                       timeout) and not self.closing:
-                return self.state
-            return None
+        found = self._wait_until(lambda: self.closing or (self.state if self.state != seen else None), timeout)
+        return None if self.closing or not found else found
 
     def close(self):
         """End every stream at its next wake-up, which is now, and refuse new ones: the server is stopping, and its
         clients reconnect (with their Last-Event-ID) to whichever process serves next."""
-        with self.condition:
+        with self.lock:
             self.closing = True
-            self.condition.notify_all()
+            self._announce()
+
+    def _wait_until(self, found, timeout):
+        """Wait until found() returns something true (read under the lock, again at each change); return it, or its
+        false value when the timeout passes first."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.lock:
+                value = found()
+                changed = self.changed
+            remaining = deadline - time.monotonic()
+            if value or remaining <= 0:
+                return value
+            changed.wait(remaining)
+
+    def _announce(self):
+        """Wake every waiting stream (under the lock): set the current Event, and put a fresh one in its place."""
+        changed, self.changed = self.changed, threading.Event()
+        changed.set()
 
     def _tail(self):
         """Read the table's state every FLASKY_LIVE_TAIL_SECONDS while streams are open, waking them on a change."""
@@ -82,7 +100,7 @@ class Hub:
         interval = self.app.config["FLASKY_LIVE_TAIL_SECONDS"]
         failing = False
         while True:
-            with self.condition:
+            with self.lock:
                 if self.streams <= 0:
                     self.tailer = self.state = None
                     return
@@ -98,10 +116,10 @@ class Hub:
                 if failing:
                     logger.warning("Live feed: reading greeting events again")
                     failing = False
-                with self.condition:
+                with self.lock:
                     if state != self.state:
                         self.state = state
-                        self.condition.notify_all()
+                        self._announce()
             time.sleep(interval)
 
 
