@@ -1,19 +1,23 @@
 """Live greetings in Chromium: a greeting shows in every open home page within 2 s, in that page's language.
 
-With JavaScript, htmx's SSE extension holds one stream per page; where the stream is refused, or the browser has no
-EventSource, the panel polls instead; without JavaScript it shows the greetings as of the page load.
+With JavaScript, htmx's SSE extension holds one stream per page; where the stream is refused (the process holds its
+share), or the browser has no EventSource, the panel polls instead; under a server that holds no stream at all
+(gunicorn's sync worker) the page polls from the start; without JavaScript it shows the greetings as of the page load.
 """
 
 import re
+import secrets
 import shutil
 import time
 from base64 import b64encode
 
 import pytest
+import requests as http
 from playwright.sync_api import expect
 
 from flasky import create_app
-from flasky.testing import HtmxClient
+from flasky.live.hub import Hub
+from flasky.testing import Gunicorn, HtmxClient, migrate, soup_of
 from tests.browser.helpers import ARTIFACTS, DOCS_SCREENSHOTS, HAS_MARKER, UPDATE_DOCS, mark, serve
 
 STREAM = "/greetings/stream"
@@ -31,10 +35,29 @@ SSE_ERROR_LOG = r"^\[object Event\]$"
 
 @pytest.fixture(scope="module")
 def fallback_server(live_app):
-    """The live app's database served by an app that refuses every stream (a cap of 0) and polls every second."""
+    """The live app's database served by an app whose process already holds its one stream, so that it refuses
+    every other (the page asked for one: it polls every second instead)."""
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=live_app.config["SQLALCHEMY_DATABASE_URI"],
-                     PROPAGATE_EXCEPTIONS=False, FLASKY_LIVE_STREAMS=0, FLASKY_LIVE_POLL_SECONDS=POLL_SECONDS)
-    yield from serve(app)
+                     PROPAGATE_EXCEPTIONS=False, FLASKY_LIVE_STREAMS=1, FLASKY_LIVE_POLL_SECONDS=POLL_SECONDS)
+    hub = app.extensions[Hub.KEY]
+    assert hub.subscribe(1), "the one slot, taken"
+    try:
+        yield from serve(app)
+    finally:
+        hub.unsubscribe()
+
+
+@pytest.fixture(scope="module")
+def sync_server(tmp_path_factory):
+    """The app in production under gunicorn's default sync workers (one request at a time each, so it holds no
+    stream), its pages polling every second."""
+    folder = tmp_path_factory.mktemp("sync-server")
+    env = {"FLASK_CONFIG": "production", "SECRET_KEY": secrets.token_urlsafe(48),
+           "DATABASE_URL": f"sqlite:///{folder / 'sync.sqlite'}", "FLASK_SESSION_COOKIE_SECURE": "false",
+           "FLASKY_MAIL_WORKER": "false", "FLASKY_LIVE_POLL_SECONDS": str(POLL_SECONDS)}
+    migrate(env)
+    with Gunicorn(workers=2, env=env, log_path=folder / "gunicorn.log") as server:
+        yield server
 
 
 @pytest.fixture
@@ -182,6 +205,30 @@ def test_with_the_stream_refused_the_panel_polls_instead(page, fallback_server, 
     polls = requests.count(RECENT) - before
     assert 2 <= polls <= 4, f"{polls} polls in 3 s at one a second"
     assert requests.count(STREAM) == 1, "a refused stream is not retried: no double feed"
+
+
+def test_under_a_server_that_holds_no_stream_every_tab_polls_from_the_start_and_pages_stay_fast(open_page,
+                                                                                                sync_server):
+    pages = [open_page() for _ in range(4)]
+    seen = [Requests(page) for page in pages]
+    for page in pages:
+        page.goto(sync_server.url("/"))
+        panel = page.locator("#live-greetings")
+        expect(panel).to_have_attribute("data-polling", "true")
+        assert panel.get_attribute("sse-connect") is None and panel.get_attribute("hx-ext") is None
+    with http.Session() as visitor:
+        token = soup_of(visitor.get(sync_server.url("/"), timeout=5)).select_one("#csrf_token")["value"]
+        posted = visitor.post(sync_server.url("/"), data={"name": "Alice", "csrf_token": token}, timeout=5,
+                              allow_redirects=False)
+    assert posted.status_code == 303
+    for page in pages:
+        expect(page.locator(ITEMS).first).to_contain_text("Alice", timeout=POLLED_WITHIN_MS)
+    started = time.monotonic()
+    assert http.get(sync_server.url("/"), timeout=5).status_code == 200
+    assert time.monotonic() - started < 2, "four polling tabs leave the sync workers free for pages"
+    assert all(requests.count(STREAM) == 0 for requests in seen), "no stream asked of a server that holds none"
+    assert all(requests.count(RECENT) >= 1 for requests in seen)
+    assert "Traceback" not in sync_server.log_text()
 
 
 def test_a_browser_without_eventsource_polls_and_never_opens_a_stream(page, fallback_server, greet):
