@@ -36,11 +36,15 @@ class StreamWorker(GeventWorker):
 
     def handle_exit(self, sig, frame):
         super().handle_exit(sig, frame)
-        gevent.spawn(close_hub, self.flask_app)  # a new greenlet: the hub's lock is not for a signal handler
+        self.close_streams()
 
     def handle_quit(self, sig, frame):
         super().handle_quit(sig, frame)
-        gevent.spawn(close_hub, self.flask_app)
+        self.close_streams()
+
+    def close_streams(self):
+        """End the app's streams (none before it is loaded), in a greenlet: a signal handler must not take locks."""
+        gevent.spawn(close_hub, getattr(self, "flask_app", None))
 
     def raise_open_files(self, connections):
         """Raise this process's open-file limit to fit `connections` (up to the hard limit); return how many

@@ -1,5 +1,5 @@
-"""What only a real server shows: the production configuration under the README's command (gunicorn, two gthread
-workers), on 127.0.0.1.
+"""What only a real server shows: the production configuration under the README's command (gunicorn, two
+flasky.serving.StreamWorker workers: gevent), on 127.0.0.1.
 
 The app's own answers are tested in-process (test_index, test_forms, test_security, ...); here are gunicorn refusing
 to start, its limits, raw request paths, headers and cookies crossing real sockets, workers racing on one database,

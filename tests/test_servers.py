@@ -68,14 +68,18 @@ class RawStream:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Accept: text/event-stream",
                  *(f"{name}: {value}" for name, value in (headers or {}).items())]
-        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
         self.received = b""
         self.status, self.headers = None, {}
-        while b"\r\n\r\n" not in self.received:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                break
-            self.received += chunk
+        try:
+            self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+            while b"\r\n\r\n" not in self.received:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    break
+                self.received += chunk
+        except OSError:
+            self.sock.close()
+            raise
         head = self.received.partition(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
         if head[0].startswith("HTTP/"):
             self.status = int(head[0].split()[1])
@@ -246,3 +250,30 @@ def test_under_the_stream_worker_a_new_name_s_admin_mail_goes_out(request, tmp_p
     [(_, recipients, message)] = received
     assert recipients == ["admin@example.com"] and "Gevent Greeted" in message.get_body(("plain",)).get_content()
     assert "Traceback" not in log and "MonkeyPatchWarning" not in log
+
+
+@pytest.mark.parametrize("hard, held", [(20000, 300), (256, 144)])
+def test_the_stream_worker_fits_its_connections_to_the_open_file_limit(tmp_path, hard, held):
+    # Started with a soft limit of 256 open files: the worker raises it to fit its 1,000 connections, up to the hard
+    # limit; where the hard limit is lower, it serves what fits (256 - 64 spare = 192 slots, streams 3/4 of them).
+    env = settings(tmp_path)
+    migrate(env)
+    server = Gunicorn(**{**PRODUCTION, "workers": 1, "worker_connections": 1000}, env=env,
+                      log_path=tmp_path / "server.log")
+    server.command = ["prlimit", f"--nofile=256:{hard}", *server.command]
+    with server:
+        streams = []
+        try:
+            while len(streams) < 400 and (not streams or streams[-1].status == 200):
+                streams.append(RawStream(server.port))
+            page = requests.get(server.url("/"), timeout=5)
+        finally:
+            for stream in streams:
+                stream.close()
+        log = server.log_text()
+    statuses = [stream.status for stream in streams]
+    assert statuses.count(200) >= held and page.status_code == 200
+    if hard < 1000:
+        assert statuses == [200] * held + [503], "exactly what fits, then a refusal"
+        assert "does not fit the open-file limit 256; serving 192 at once" in log
+    assert "Traceback" not in log and "Too many open files" not in log
