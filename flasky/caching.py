@@ -6,7 +6,7 @@ docs/performance.md.
 | `render_once()`: the head's asset tags (`layout/assets.html`) | URL prefix, language, template, variables | 256 | `GET /` 0.80 -> 0.75 ms | `tests/test_templating.py` (what such a template may read) |
 | `memoised()`: a directory row (`partials/directory-row.html`) | macro, language, URL prefix, row, minute | 4,096 | a page's rows 0.76 -> 0.11 ms | `tests/test_templating.py`, `tests/test_directory.py` (kept rows follow the language, prefix and row) |
 | `assets.static_url()`: a static file's URL; its content hash | URL prefix and file; file | 256 each | ~130 µs a page | `tests/test_security.py` (forwarded prefixes) |
-| `live.panel.rendered()`: the live panel | template, language, URL prefix, state, minute | 64 | `GET /` reads the state alone: 1 statement, not 3 | `tests/test_budgets.py`, `tests/test_live.py` |
+| `live.panel.rendered()`: the live panel, and each state's event for every stream of a language (shape) | template, language, URL prefix, state, minute, shape | 64 | `GET /` reads the state alone: 1 statement, not 3; an event formatted once, not per stream | `tests/test_budgets.py`, `tests/test_live.py` |
 | `directory.search`: "more than 1,000" for a crowded search | search key, role | 4,096, a minute each | a count of 3-6 ms a page on PostgreSQL | `tests/test_directory.py` (counted once a minute) |
 
 Each is bypassed in debug mode (templates and files change under a development server), and a full one starts

@@ -31,15 +31,16 @@ def panel():
         return None
 
 
-def rendered(template_name, state, **context):
+def rendered(template_name, state, shape=None, **context):
     """Render a template of the panel for a state in this request's language and URL prefix, once a minute; it gets
-    `recent` besides the context given, which is part of the key (hashable values).
+    `recent` besides the context given, which is part of the key (hashable values). `shape(state, markup)`, when given,
+    turns the markup into what is kept and returned (a stream's event: formatted once for all its streams).
 
     The minute is in the key for the readers without JavaScript, whose "… ago" texts are the server's.
     """
     now = utcnow()
     key = (template_name, current_language().code, request.script_root, state, now.replace(second=0, microsecond=0),
-           *context.items())
+           shape, *context.items())
     panels = current_app.extensions[PANELS_KEY]
     markup = panels.get(key)
     if markup is None:
@@ -47,6 +48,8 @@ def rendered(template_name, state, **context):
             markup = panels.get(key)
             if markup is None:
                 markup = Markup(render_template(template_name, recent=recent(now), **context).strip())
+                if shape is not None:
+                    markup = shape(state, markup)
                 keep(panels, key, markup, PANEL_CACHE_LIMIT)
     return markup
 

@@ -71,7 +71,7 @@ def _events(hub, since):
         state = seen if behind else None
         while True:
             if state is not None:
-                yield sse_event(state.latest, _panel_for_stream(state))
+                yield _event_for_stream(state)
                 sent += 1
                 if max_events and sent >= max_events:
                     return
@@ -93,12 +93,18 @@ def _events(hub, since):
         logger.warning("Live feed: a stream ended, the database is unavailable (%s)", type(error).__name__)
 
 
-def _panel_for_stream(state):
-    """Render the panel for a stream, giving the database connection back at once: a stream waits without one."""
+def _event_for_stream(state):
+    """Return the state's panel as one event, formatted once per state, language, URL prefix and minute for every
+    stream, giving the database connection back at once: a stream waits without one."""
     try:
-        return rendered("partials/recent-greetings.html", state)
+        return rendered("partials/recent-greetings.html", state, shape=_as_event)
     finally:
         db.session.remove()  # unlike close(), makes no session where the panel came from the cache
+
+
+def _as_event(state, markup):
+    """Format the panel's markup as the state's event."""
+    return sse_event(state.latest, markup)
 
 
 def event_id_from(value):
