@@ -5,6 +5,7 @@ import queue
 import re
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from bs4 import BeautifulSoup
@@ -19,7 +20,7 @@ from flasky.live.capacity import SLOTS_KEY, stream_limit
 from flasky.live.hub import Hub, close_hub
 from flasky.live.stream import sse_event
 from flasky.extensions import db as _db
-from flasky.models import GreetingEvent, User
+from flasky.models import GreetingEvent, User, utcnow
 from tests.helpers import wait_until
 
 # Streams end after one event, or after 2 s; the tailer reads the table every 20 ms.
@@ -307,7 +308,10 @@ def test_the_stream_starts_with_a_retry_hint_then_the_panel_under_the_latest_id(
     assert "\n\n" not in event["data"] and "\r" not in body
 
 
-def test_a_client_behind_gets_the_current_panel_at_once_and_one_up_to_date_gets_only_heartbeats(app, client, greet):
+def test_a_client_behind_gets_the_current_panel_at_once_and_one_up_to_date_gets_only_heartbeats(app, client, greet,
+                                                                                              monkeypatch):
+    clock = utcnow()
+    monkeypatch.setattr("flasky.live.panel.utcnow", lambda: clock)  # the minute cannot turn: no event for time alone
     greet("Ann")
     behind = latest_id(app)
     greet("Bob")
@@ -358,11 +362,6 @@ def test_each_subscriber_gets_the_panel_in_its_own_language(client, greet):
 def test_a_greeting_reaches_open_streams_rendered_once_per_language(app, client, greet):
     greet("Ann")
     after = latest_id(app)
-    readers = [StreamReader(app, f"/greetings/stream?after={after}", headers) for headers in ({}, {}, {}, ZH)]
-    for reader in readers:
-        reader.start()
-        assert reader.opened.wait(5) and reader.status == 200
-    assert wait_until(lambda: app.extensions[Hub.KEY].streams == 4)
     rendered = []
 
     def record(sender, template, context, **extra):
@@ -370,6 +369,14 @@ def test_a_greeting_reaches_open_streams_rendered_once_per_language(app, client,
 
     template_rendered.connect(record, app)
     try:
+        readers = [StreamReader(app, f"/greetings/stream?after={after}", headers) for headers in ({}, {}, {}, ZH)]
+        for reader in readers:
+            reader.start()
+            assert reader.opened.wait(5) and reader.status == 200
+        assert wait_until(lambda: app.extensions[Hub.KEY].streams == 4)
+        # Each up-to-date stream notes the panel its client shows, to see time change it: once per language too.
+        assert wait_until(lambda: rendered.count("partials/recent-greetings.html") == 2)
+        rendered.clear()
         greet("Bob", htmx=True)
         received = [reader.next_event(timeout=2) for reader in readers]
     finally:
@@ -381,6 +388,43 @@ def test_a_greeting_reaches_open_streams_rendered_once_per_language(app, client,
     for reader in readers:
         reader.join(timeout=5)
     assert wait_until(lambda: app.extensions[Hub.KEY].tailer is None), "the tailer ends with the last stream"
+
+
+def test_the_active_count_falls_in_open_streams_as_the_five_minutes_pass(app, client, greet, monkeypatch):
+    app.config.update(FLASKY_LIVE_HEARTBEAT_SECONDS=0.1, FLASKY_LIVE_MAX_EVENTS=0, FLASKY_LIVE_STREAM_SECONDS=3)
+    greet("Ann")
+    readers = [StreamReader(app, "/greetings/stream"),  # new: sent the panel at once
+               StreamReader(app, f"/greetings/stream?after={latest_id(app)}")]  # up to date: sent nothing yet
+    for reader in readers:
+        reader.start()
+        assert reader.opened.wait(5)
+    first = readers[0].next_event(timeout=2)
+    assert first["id"] == str(latest_id(app))
+    assert panel_of(first).select_one("#active-visitors").get_text() == "1 visitor active in the last 5 minutes."
+    assert readers[0].next_event(timeout=0.5) is None, "heartbeats only, while the count stands"
+    later = utcnow() + timedelta(minutes=6)
+    monkeypatch.setattr("flasky.live.panel.utcnow", lambda: later)
+    for reader in readers:
+        event = reader.next_event(timeout=2)
+        assert event is not None, "the panel again, within a heartbeat"
+        assert event["id"] == str(latest_id(app)), "the same greetings: the same id"
+        assert panel_of(event).select_one("#active-visitors").get_text() == "0 visitors active in the last 5 minutes."
+        assert names_in(panel_of(event)) == ["Ann"]
+        assert reader.next_event(timeout=0.5) is None, "sent once"
+    for reader in readers:
+        reader.join(timeout=5)
+
+
+def test_names_that_were_never_greeted_are_not_active_visitors(app, client, greet):
+    with app.app_context():  # as `flask users seed` stores them: seen lately, never greeted
+        _db.session.add_all([User(username=f"Seeded {number}", last_seen=utcnow()) for number in range(3)])
+        _db.session.commit()
+    active = lambda: BeautifulSoup(client.get("/").data, "html.parser").select_one("#active-visitors").get_text()
+    assert active() == "0 visitors active in the last 5 minutes."
+    greet("Ann")
+    greet("Ann")
+    greet("Bob")
+    assert active() == "2 visitors active in the last 5 minutes.", "each greeted visitor once"
 
 
 def test_a_burst_of_greetings_is_one_event_with_the_latest_state(app, client, greet, monkeypatch):

@@ -30,7 +30,8 @@ class State(NamedTuple):
 
 @dataclass(frozen=True)
 class Recent:
-    """What the panel shows: the last greetings (id, username, created_at, is_new), newest first, and who was active."""
+    """What the panel shows: the last greetings (id, username, created_at, is_new), newest first, and how many visitors
+    were greeted in the last five minutes."""
 
     greetings: list
     active: int
@@ -64,7 +65,8 @@ def prune(kept, days=None):
 
 
 def recent(now=None):
-    """Read the last SHOWN greetings of stored users and how many users were seen in the last five minutes."""
+    """Read the last SHOWN greetings of stored users and how many of them were greeted in the last five minutes (by
+    their events: names added by `flask users seed` were never greeted, and are not active)."""
     since = (now or utcnow()) - ACTIVE_WINDOW
     with reading_connection() as connection:
         greetings = connection.execute(_recent_statement()).all()
@@ -92,4 +94,4 @@ def _recent_statement():
 
 @cache
 def _active_statement():
-    return select(func.count()).select_from(User).where(User.last_seen >= bindparam("since"))
+    return select(func.count(GreetingEvent.user_id.distinct())).where(GreetingEvent.created_at >= bindparam("since"))

@@ -54,8 +54,9 @@ def _events(hub, since):
        FIRST_READ_TIMEOUT);
     2. catching up: the current panel at once when the client is behind or new, which replays what it missed (up to
        the panel's ten greetings); a client ahead (a forged id, or a process yet to read what another stored) waits;
-    3. following: each new state's panel as it comes, and a heartbeat comment after FLASKY_LIVE_HEARTBEAT_SECONDS of
-       quiet (a client that left makes that write fail, which ends the stream);
+    3. following: each new state's panel as it comes; after FLASKY_LIVE_HEARTBEAT_SECONDS of quiet, the panel again
+       if time alone changed it (its count of visitors active in the last five minutes falls as they pass), else a
+       heartbeat comment (a client that left makes either write fail, which ends the stream);
     4. ending: when FLASKY_LIVE_STREAM_SECONDS are up or FLASKY_LIVE_MAX_EVENTS were sent (the client reconnects with
        its Last-Event-ID), when the server stops (the hub closes: the client reconnects to the next), or when the
        database is unavailable.
@@ -69,9 +70,11 @@ def _events(hub, since):
         seen = hub.first_state(FIRST_READ_TIMEOUT)
         behind = seen is not None and seen.latest is not None and (since is None or seen.latest > since)
         state = seen if behind else None
+        # What the client shows: the panel of `seen` (this minute's, when the page had it), or the last event sent.
+        last = _event_for_stream(seen) if state is None and seen is not None and seen.latest is not None else None
         while True:
             if state is not None:
-                yield _event_for_stream(state)
+                yield (last := _event_for_stream(state))
                 sent += 1
                 if max_events and sent >= max_events:
                     return
@@ -84,6 +87,9 @@ def _events(hub, since):
             if state is None:
                 if remaining <= heartbeat:
                     return
+                if last is not None and _event_for_stream(seen) != last:
+                    state = seen  # the same greetings, a minute on: sent again under the same id
+                    continue
                 yield ": ping\n\n"
             else:
                 seen = state
