@@ -155,6 +155,17 @@ def same_site_path(target):
     return target
 
 
+def from_this_site():
+    """Tell whether a request came from this site's own pages (a page elsewhere can make a visitor's browser post):
+    by Sec-Fetch-Site where the browser sends it (same-origin, or none: typed, bookmarked), else by Origin, compared
+    with this host. A client that sends neither is no browser on another site's page: it passes."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    origin = request.headers.get("Origin")
+    return origin is None or urlsplit(origin).netloc.lower() == request.host.lower()
+
+
 def return_path():
     """Return this page's path and query, percent-encoded: where the switcher comes back to, never raw text."""
     path, query = request.path, request.query_string

@@ -157,6 +157,46 @@ def test_the_switcher_only_ever_redirects_to_a_path_of_this_site(client, target)
     assert "\n" not in location and "evil" not in location
 
 
+@pytest.mark.parametrize(("headers", "allowed"), [
+    ({}, True),  # curl, or a browser too old to say: no page elsewhere made it post
+    ({"Sec-Fetch-Site": "same-origin"}, True),
+    ({"Sec-Fetch-Site": "none"}, True),  # typed, bookmarked
+    ({"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"}, True),
+    ({"Origin": "http://localhost"}, True),
+    ({"Origin": "http://LOCALHOST"}, True),
+    ({"Sec-Fetch-Site": "cross-site"}, False),
+    ({"Sec-Fetch-Site": "same-site"}, False),  # another origin of the same site: a subdomain
+    ({"Sec-Fetch-Site": "cross-site", "Origin": "http://localhost"}, False),
+    ({"Sec-Fetch-Site": "", "Origin": "http://localhost"}, False),
+    ({"Sec-Fetch-Site": "Same-Origin"}, False),
+    ({"Origin": "https://evil.example"}, False),
+    ({"Origin": "http://localhost.evil.example"}, False),
+    ({"Origin": "null"}, False),  # a sandboxed frame, a data: page
+    ({"Origin": ""}, False),
+])
+def test_the_switcher_refuses_a_post_from_another_site_with_a_clear_400(client, headers, allowed):
+    answer = client.post("/language", data={"lang": "zh", "next": "/users"}, headers=headers)
+    if allowed:
+        assert answer.status_code == 303 and answer.headers["Location"] == "/users"
+        assert "lang=zh" in answer.headers["Set-Cookie"]
+        return
+    assert answer.status_code == 400 and "Set-Cookie" not in answer.headers
+    assert answer.text_of("error-message") == ("The language was not changed: the request came from another site. "
+                                               "Use the switcher at the top of this page to change it.")
+    assert answer.soup.select_one("#language-switcher"), "the page offers the switcher it speaks of"
+    assert client.get("/").soup.html["lang"] == "en", "the visitor's language is unchanged"
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_the_refusal_of_another_site_s_switch_speaks_the_visitor_s_language(client, htmx):
+    request = client.hx_post if htmx else client.post
+    answer = request("/language", data={"lang": "en", "next": "/"},
+                     headers={"Accept-Language": "zh-CN", "Sec-Fetch-Site": "cross-site"})
+    assert answer.status_code == 400 and "Set-Cookie" not in answer.headers
+    shown = answer.text_of("flashes") if htmx else answer.text_of("error-message")
+    assert "语言没有切换：这个请求来自其他网站。请使用本页顶部的语言切换按钮。" in shown
+
+
 def test_the_page_s_own_address_is_sent_back_percent_encoded(client):
     page = client.get("/user/" + quote("Zoë\u202e") + "?q=%3Cb%3E&x=1")
     next_field = hidden_fields(page.soup, page.soup.select_one("#language-switcher"))["next"]

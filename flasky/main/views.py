@@ -81,6 +81,9 @@ def user(name):
 @bp.post("/language")
 def set_language():
     """Remember the language a visitor picked, then show the page they were on again (303), in that language."""
+    if not i18n.from_this_site():
+        abort(400, description=_("The language was not changed: the request came from another site. Use the switcher "
+                                 "at the top of this page to change it."))
     code = request.form.get("lang", "")
     if code not in i18n.LANGUAGES:
         abort(400, description=_("That language is not available here."))
