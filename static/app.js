@@ -63,6 +63,10 @@
     region.replaceChildren(alert);
   }
 
+  // Times a swap brings are hidden until moment.js writes them: write them before the browser paints the swap (htmx
+  // settles ~20 ms later), or a new row's "… ago" shows blank for a frame.
+  document.addEventListener("htmx:afterSwap", renderTimes);
+
   document.addEventListener("htmx:afterSettle", function (event) {
     renderTimes();
     syncFieldValidity();
@@ -81,6 +85,53 @@
       elem.classList.add("flask-moment");
     });
     renderTimes();
+  });
+
+  // Text typed through an input method (pinyin, kana, Hangul …) fires "input" for every key of a composition ("z",
+  // "zh", … "zhang") before the character is chosen. Fields that search or check as one types trigger on
+  // "text-input" instead (hx-trigger="text-input changed …"): fired on input outside a composition, and when a
+  // composition ends with its text committed. (htmx's filter, input[!event.isComposing], is evaluated code, which
+  // the CSP forbids.)
+  function textInput(event) {
+    if (!event.isComposing) {
+      event.target.dispatchEvent(new CustomEvent("text-input"));
+    }
+  }
+  document.addEventListener("input", textInput);
+  document.addEventListener("compositionend", textInput);
+
+  // htmx's history snapshots hold markup, not what was typed or chosen since: a restored page would show the rows of
+  // its address under emptied controls. A form marked data-follows-address takes its controls' values from the
+  // address again when htmx restores a snapshot (Back, Forward), and when the browser's back/forward cache does.
+  function followAddress() {
+    var query = new URLSearchParams(window.location.search);
+    document.querySelectorAll("form[data-follows-address]").forEach(function (form) {
+      Array.prototype.forEach.call(form.elements, function (control) {
+        if (control.name && (control.tagName === "SELECT" || control.type === "search" || control.type === "text")) {
+          control.value = query.get(control.name) || "";
+          if (control.tagName === "SELECT" && control.selectedIndex < 0) {
+            control.selectedIndex = 0;  // a value the list does not offer: its first choice, as the server answers
+          }
+        }
+      });
+    });
+  }
+  document.addEventListener("htmx:historyRestore", followAddress);
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) {
+      followAddress();
+    }
+  });
+
+  // The language switcher comes back to this page: to its address now, which htmx may have moved since the page was
+  // rendered (a search pushes ?q=…), rather than to the "next" rendered with it (what serves without JavaScript).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var root = form.dataset.scriptRoot || "";
+    var path = window.location.pathname;
+    if (form.id === "language-switcher" && form.elements.next && path.indexOf(root + "/") === 0) {
+      form.elements.next.value = path.slice(root.length) + window.location.search;
+    }
   });
 
   // A flash is news once: keep it out of the snapshot that Back restores.

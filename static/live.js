@@ -18,6 +18,26 @@ the SSE extension connects it: a refused stream is noticed, and never retried, h
   // the panel is on the page. A polling panel carries data-polling="true": app.js reports no failed request of it.
   var poll = null;
 
+  // The extension opens its streams through htmx.createEventSource, and hands each error event of one to htmx's
+  // triggerErrorEvent, which writes it to the console ("[object Event]", bigskysoftware/htmx-extensions#134) before
+  // any listener can tell: yet a refused stream (the panel polls) and a cut one (EventSource reconnects by itself,
+  // with the server's retry delay) are no error of the page. These streams give the extension's error handler no
+  // error object, so nothing is logged; htmx:sseError still fires, with its source (handled below).
+  window.htmx.createEventSource = function (url) {
+    var source = new window.EventSource(url, { withCredentials: true });
+    var handler = null;
+    Object.defineProperty(source, "onerror", {
+      get: function () { return handler; },
+      set: function (value) { handler = value; }
+    });
+    source.addEventListener("error", function () {
+      if (typeof handler === "function") {
+        handler.call(source);
+      }
+    });
+    return source;
+  };
+
   function isPoll(event) {
     return poll !== null && event.detail.elt === poll.section;
   }

@@ -1,6 +1,7 @@
 """The visitors directory in Chromium: search as you type, Back, load more, the role filter, and the no-JS twin."""
 
 import re
+from urllib.parse import parse_qs, urlsplit
 from datetime import datetime, timedelta
 
 import pytest
@@ -57,6 +58,13 @@ def test_back_returns_to_the_previous_query_s_results(page):
     page.go_back()
     expect(page.locator("#directory-rows li a")).to_have_text(["Bob"])
     expect(page).to_have_url(re.compile(r"/users\?q=bob$"))
+    expect(page.locator("#q")).to_have_value("bob")
+    page.go_back()
+    expect(page.locator("#directory-rows li")).to_have_count(20)
+    expect(page.locator("#q")).to_have_value("")
+    page.go_forward()
+    expect(page.locator("#directory-rows li a")).to_have_text(["Bob"])
+    expect(page.locator("#q")).to_have_value("bob")
     page.reload()
     expect(page.locator("#directory-rows li a")).to_have_text(["Bob"])
     expect(page.locator("#q")).to_have_value("bob")
@@ -66,7 +74,7 @@ def test_load_more_appends_the_next_names_in_place(page):
     page.goto("/users")
     expect(page.locator("#directory-rows li")).to_have_count(20)
     mark(page)
-    page.locator("#directory-more").get_by_role("link", name="More names").click()
+    page.locator("#directory-more").get_by_role("link", name="Next names").click()
     expect(page.locator("#directory-rows li")).to_have_count(28)
     assert rows(page) == NAMES and page.evaluate(HAS_MARKER)
     expect(page.locator("#directory-more a")).to_have_count(0)
@@ -84,7 +92,7 @@ def test_without_js_the_form_and_next_links_give_the_same_rows(page, nojs_page):
     page.goto("/users")
     page.locator("#q").fill("ann")
     expect(page.locator("#directory-count")).to_have_text("25 names")
-    page.locator("#directory-more").get_by_role("link", name="More names").click()
+    page.locator("#directory-more").get_by_role("link", name="Next names").click()
     expect(page.locator("#directory-rows li")).to_have_count(25)
     with_js = rows(page)
 
@@ -147,3 +155,98 @@ def test_every_directory_state_passes_axe(page, console_errors, axe, screenshot,
     axe(page, f"directory-{state}-{locale}")
     language = "zh" if locale == "zh-CN" else "js"
     screenshot(page, f"{language}-directory-{state}", docs=state == "results")
+
+
+def searches(page):
+    """Record the directory searches the page asks for: their q values, in order."""
+    asked = []
+    page.on("request", lambda request: asked.append(parse_qs(urlsplit(request.url).query).get("q", [""])[0])
+            if urlsplit(request.url).path == "/users" and request.headers.get("hx-request") else None)
+    return asked
+
+
+def compose(page, pinyin, text):
+    """Type text through an input method, as a Chinese visitor does: the pinyin composed letter by letter while the
+    candidate list is open, then the chosen characters committed (Chromium's DevTools protocol; Playwright's
+    typing never composes)."""
+    session = page.context.new_cdp_session(page)
+    for end in range(1, len(pinyin) + 1):
+        session.send("Input.imeSetComposition", {"text": pinyin[:end], "selectionStart": end, "selectionEnd": end})
+        page.wait_for_timeout(60)
+    page.wait_for_timeout(500)  # past the search's 300 ms pause: a composing field must still not have searched
+    session.send("Input.insertText", {"text": text})
+
+
+def test_typing_through_a_chinese_input_method_searches_only_what_is_committed(page):
+    page.goto("/users")
+    asked = searches(page)
+    page.locator("#q").focus()
+    compose(page, "zhang", "张")
+    expect(page.locator("#directory-rows li a")).to_have_text(["张三丰"])
+    expect(page).to_have_url(re.compile(r"/users\?q=%E5%BC%A0$"))
+    assert asked == ["张"], "no search for the pinyin while it was composed"
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/users$")), "no ?q=zhang in the history"
+    expect(page.locator("#directory-rows li")).to_have_count(20)
+
+
+def test_inline_validation_waits_for_the_input_method_too(page):
+    page.goto("/")
+    checks = []
+    page.on("request", lambda request: checks.append(request.post_data)
+            if urlsplit(request.url).path == "/validate/name" else None)
+    page.locator("#name").focus()
+    compose(page, "zhang/", "张/")
+    expect(page.locator("#name-error")).to_have_text("Names cannot contain “/” or be just “.” or “..”.")
+    assert len(checks) == 1 and "%E5%BC%A0%2F" in checks[0], "one check, of the committed text"
+
+
+@pytest.mark.parametrize("leave", ["boosted", "full"])
+def test_back_shows_the_search_box_and_role_with_the_rows_they_filter(page, base_url, leave):
+    page.goto("/users")
+    page.locator("#q").press_sequentially("ann", delay=30)
+    expect(page.locator("#directory-count")).to_have_text("25 names")
+    page.locator("#role").select_option("User")
+    expect(page).to_have_url(re.compile(r"/users\?q=ann&role=User$"))
+    page.locator("#directory-more").get_by_role("link", name="Next names").click()
+    expect(page.locator("#directory-rows li")).to_have_count(25)
+    if leave == "boosted":
+        page.locator("nav .nav-link", has_text="Home").click()
+    else:
+        page.goto(base_url + "/")
+    expect(page.locator("#name")).to_be_visible()
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/users\?q=ann&role=User$"))
+    expect(page.locator("#q")).to_have_value("ann")
+    expect(page.locator("#role")).to_have_value("User")
+    expect(page.locator("#directory-rows li")).to_have_count(25 if leave == "boosted" else 20)
+    # The controls go on from there: a search from the restored box keeps its role.
+    page.locator("#q").press("End")
+    page.locator("#q").press_sequentially(" 0", delay=30)
+    expect(page).to_have_url(re.compile(r"/users\?q=ann\+0&role=User$"))
+    expect(page.locator("#directory-rows li")).to_have_count(10)
+
+
+def test_the_language_switch_comes_back_to_the_search_as_it_is_now(page, base_url):
+    page.goto("/users")
+    page.locator("#q").press_sequentially("bob", delay=30)
+    expect(page.locator("#directory-rows li a")).to_have_text(["Bob"])
+    page.locator("#language-switcher button").click()
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    expect(page).to_have_url(f"{base_url}/users?q=bob")
+    expect(page.locator("#q")).to_have_value("bob")
+    expect(page.locator("#directory-rows li a")).to_have_text(["Bob"])
+
+
+def test_times_a_swap_brings_are_written_before_the_swap_is_painted(page):
+    page.goto("/users")
+    page.evaluate("""() => {
+        window.blankTimes = [];
+        document.addEventListener("htmx:afterSwap", () => window.blankTimes.push(
+            [...document.querySelectorAll("#directory-rows [data-timestamp]")]
+                .filter(time => getComputedStyle(time).display === "none" || time.textContent === "").length));
+    }""")
+    page.locator("#q").press_sequentially("ann", delay=30)
+    expect(page.locator("#directory-count")).to_have_text("25 names")
+    blank = page.evaluate("() => window.blankTimes")
+    assert blank and set(blank) == {0}, "every time written by the end of the swap"
