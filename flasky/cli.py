@@ -13,11 +13,14 @@ from babel.messages.frontend import CommandLineInterface
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from .directory.seeding import CHINESE_SHARE, SeedingError, seed_users
 from .extensions import db
 from .i18n import force_language, gettext as _, ngettext, terminal_language
+from . import names
 from .live import events
+from .main.forms import checked_name
 from .models import OutboxMessage, Role, User, role_label
 from .outbox import delivery
 from .text import normalise_name
@@ -25,7 +28,8 @@ from .text import normalise_name
 mail_cli = AppGroup("mail", help="Inspect and deliver the outbox of admin mail.")
 translate_cli = AppGroup("translate", help="Keep the message catalogs in flasky/translations/ up to date (pybabel).")
 live_cli = AppGroup("live", help="Look after the greeting events behind the live \"Recently greeted\" panel.")
-users_cli = AppGroup("users", help="Manage the stored users: their roles, and fake visitors for trying the directory.")
+users_cli = AppGroup("users", help="Manage the stored users: their roles, deleting and renaming them, and fake "
+                     "visitors for trying the directory.")
 
 # The source tree: babel.cfg and the catalogs live there (an installed wheel carries only the compiled catalogs).
 PROJECT = Path(__file__).resolve().parent.parent
@@ -152,6 +156,80 @@ def users_set_role(name, role):
     user.role = roles[role]
     db.session.commit()
     click.echo(_("%(name)s is now %(role)s.", name=user.username, role=role_label(role)))
+
+
+@users_cli.command("delete")
+@click.argument("name", required=False)
+@click.option("--matching", "pattern", metavar="PATTERN",
+              help="Delete every name matching a shell-style pattern instead: * any characters, ? one character, "
+                   "anything else literal (% and _ too); case-insensitive, as the directory searches.")
+@click.option("--dry-run", is_flag=True, help="List and count the names that would be deleted; delete nothing.")
+@click.option("--yes", is_flag=True, help="Delete several names without asking first.")
+@in_terminal_language
+def users_delete(name, pattern, dry_run, yes):
+    """Delete a name everywhere it shows, in one transaction: its page, the directory, the live "Recently greeted"
+    panel and the admin mail not yet sent about it (sent mail stays)."""
+    if (name is None) == (pattern is None):
+        raise click.UsageError(_("Give either a name or --matching PATTERN."))
+    if name is not None:
+        users = _users_named(name)
+    else:
+        pattern = normalise_name(pattern)
+        if not pattern:
+            raise click.ClickException(_("Please give a pattern to match names with."))
+        users = names.matching(pattern)
+        if not users:
+            raise click.ClickException(_("No name matches %(pattern)r.", pattern=pattern))
+    for user in users:
+        click.echo(user.username)
+    if dry_run:
+        click.echo(ngettext("%(num)d name would be deleted; nothing was (--dry-run).",
+                            "%(num)d names would be deleted; nothing was (--dry-run).", len(users)))
+        return
+    if len(users) > 1 and not yes and not click.confirm(_("Delete these %(num)d names everywhere?", num=len(users))):
+        raise click.ClickException(_("Nothing was deleted."))
+    deleted = names.delete_users(users)
+    db.session.commit()
+    click.echo(ngettext("Deleted %(num)d name.", "Deleted %(num)d names.", deleted.users))
+
+
+@users_cli.command("rename")
+@click.argument("old")
+@click.argument("new")
+@in_terminal_language
+def users_rename(old, new):
+    """Rename a user everywhere the name shows; the new name must follow the name form's rules and be free. Admin mail
+    not yet sent about the user names the new name."""
+    user = _users_named(old)[0]
+    new_name, error = checked_name(new)
+    if not new_name:
+        raise click.ClickException(_("Please give the new name."))
+    if error:
+        raise click.ClickException(_("%(name)r cannot be a name: %(reason)s", name=new_name, reason=error))
+    if new_name == user.username:
+        raise click.ClickException(_("The user is already named %(name)s.", name=new_name))
+    taken = click.ClickException(_("The name %(name)r is taken.", name=new_name))
+    if db.session.scalar(select(User.id).where(User.username == new_name)) is not None:
+        raise taken
+    try:
+        names.rename_user(user, new_name)
+        db.session.commit()
+    except IntegrityError:  # taken since we looked: the unique index decides
+        db.session.rollback()
+        raise taken from None
+    click.echo(_("Renamed %(old)s to %(new)s.", old=user.username, new=new_name))
+
+
+def _users_named(typed):
+    """Return the one user (id, username) stored under a typed name, normalised as the app stores names, in a list;
+    fail the command when there is none."""
+    username = normalise_name(typed)
+    if not username:
+        raise click.ClickException(_("Please give a user's name."))
+    users = db.session.execute(select(User.id, User.username).where(User.username == username)).all()
+    if not users:
+        raise click.ClickException(_("No user is named %(name)r.", name=username))
+    return users
 
 
 # Unknown options stay arguments, so that `seed -1` reaches the range check instead of "No such option: -1".

@@ -159,8 +159,8 @@ class OutboxMessage(db.Model):
         return f"<OutboxMessage {self.id} {self.template!r} to {self.recipient!r} {self.status}>"
 
 
-# SQLite: an FTS5 trigram index of the search key, kept in step with users by triggers (the key never changes once
-# written, but a deleted user must leave the index). The same DDL as migration 0003, for create_all() in tests.
+# SQLite: an FTS5 trigram index of the search key, kept in step with users by triggers (`flask users rename` changes a
+# key, `flask users delete` removes one). The same DDL as migration 0003, for create_all() in tests.
 SQLITE_SEARCH_DDL = (
     "CREATE VIRTUAL TABLE users_search USING fts5(search_key, content='users', content_rowid='id', "
     "tokenize='trigram case_sensitive 1')",

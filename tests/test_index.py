@@ -64,8 +64,28 @@ def test_name_form_posts_with_htmx_and_without(index):
     assert form["hx-post"] == "/" and form["hx-target"] == "this" and form["hx-swap"] == "outerHTML"
     field = form.select_one("#name")
     assert field["hx-post"] == "/validate/name"
-    assert field["aria-describedby"] == "name-error"
+    assert field["aria-describedby"] == "name-help name-error"
+    assert all(index.soup.find(id=described) for described in field["aria-describedby"].split())
     assert field["aria-invalid"] == "false"
+
+
+@pytest.mark.parametrize(("app_overrides", "language", "help_text"), [
+    ({}, "en", "Everyone can see the name you give: it is listed under Visitors and in “Recently greeted”."),
+    ({"FLASKY_LIVE_FEED": False}, "en", "Everyone can see the name you give: it is listed under Visitors."),
+    ({"FLASKY_DIRECTORY": False}, "en", "Everyone can see the name you give: it shows in “Recently greeted”."),
+    ({"FLASKY_DIRECTORY": False, "FLASKY_LIVE_FEED": False}, "en",
+     "Everyone can see the name you give, on its own page."),
+    ({}, "zh", "你填写的名字所有人都能看到：它会列在“访客”名录里，并显示在“最近的问候”中。"),
+    ({"FLASKY_LIVE_FEED": False}, "zh", "你填写的名字所有人都能看到：它会列在“访客”名录里。"),
+    ({"FLASKY_DIRECTORY": False}, "zh", "你填写的名字所有人都能看到：它会显示在“最近的问候”中。"),
+    ({"FLASKY_DIRECTORY": False, "FLASKY_LIVE_FEED": False}, "zh", "你填写的名字所有人都能在它的页面上看到。"),
+], ids=["both", "directory", "live feed", "neither", "both, Chinese", "directory, Chinese", "live feed, Chinese",
+        "neither, Chinese"])
+def test_the_name_form_says_where_the_name_shows(client, language, help_text):
+    for page in (client.get("/", headers={"Accept-Language": language}),
+                 client.post("/validate/name", data={"name": ""}, headers={"Accept-Language": language})):
+        assert page.text_of("name-help") == help_text
+        assert page.soup.select_one("#name-form #name")["aria-describedby"] == "name-help name-error"
 
 
 @pytest.mark.parametrize(

@@ -26,8 +26,9 @@ from ..text import search_key
 
 PAGE_SIZE = 20
 COUNT_LIMIT = 1000
-# A search with more than COUNT_LIMIT matches stays that crowded (names are never deleted here), so the fact is kept
-# for a minute per (key, role): the costly counts are those of common substrings, and exact counts stay fresh.
+# A search with more than COUNT_LIMIT matches stays that crowded (only `flask users delete` takes names away), so the
+# fact is kept for a minute per (key, role): the costly counts are those of common substrings, and exact counts stay
+# fresh.
 CROWDED_KEY, CROWDED_SECONDS, CROWDED_LIMIT = "flasky.directory.crowded", 60, 4096
 # SQLite's trigram index answers substrings of three characters or more; shorter ones are read off the key itself.
 TRIGRAM = 3

@@ -64,6 +64,25 @@ def prune(kept, days=None):
     return deleted
 
 
+def reissue_shown():
+    """Give the events the panel shows new ids, in their order, in the current transaction (a deletion or a rename of
+    users changed what it shows): the newest id moves on, so every process renders its panel again at its next read,
+    every open stream sends it, and a client reconnecting with an older id is behind. The state alone would not always
+    tell: a rename changes no event, and a deletion of older events keeps the newest id, which a client reconnecting
+    with it would take for up to date."""
+    connection = db.session.connection()
+    shown = connection.execute(
+        select(GreetingEvent.id, GreetingEvent.user_id, GreetingEvent.is_new, GreetingEvent.created_at)
+        .order_by(GreetingEvent.id.desc()).limit(SHOWN)
+    ).all()
+    if not shown:
+        return
+    connection.execute(delete(GreetingEvent).where(GreetingEvent.id.in_([event.id for event in shown])))
+    for event in reversed(shown):  # one at a time, oldest first: each gets the next id
+        connection.execute(_insert_statement(),
+                           {"user_id": event.user_id, "is_new": event.is_new, "now": event.created_at})
+
+
 def recent(now=None):
     """Read the last SHOWN greetings of stored users and how many of them were greeted in the last five minutes (by
     their events: names added by `flask users seed` were never greeted, and are not active)."""

@@ -93,8 +93,6 @@ def _events(hub, since):
                 yield ": ping\n\n"
             else:
                 seen = state
-                if state.latest is None:  # every event pruned: nothing to show that the page does not show
-                    state = None
     except DATABASE_UNAVAILABLE as error:
         logger.warning("Live feed: a stream ended, the database is unavailable (%s)", type(error).__name__)
 
@@ -109,8 +107,9 @@ def _event_for_stream(state):
 
 
 def _as_event(state, markup):
-    """Format the panel's markup as the state's event."""
-    return sse_event(state.latest, markup)
+    """Format the panel's markup as the state's event. A table emptied (pruned, or its names deleted) sends the empty
+    panel with an empty id, which has the client forget its last one."""
+    return sse_event("" if state.latest is None else state.latest, markup)
 
 
 def event_id_from(value):

@@ -3,6 +3,7 @@
 import unicodedata
 
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from wtforms import StringField, SubmitField
 from wtforms.validators import DataRequired, Length, ValidationError
 
@@ -76,3 +77,11 @@ class NameForm(FlaskForm):
         if not errors:
             return None
         return CSRF_MESSAGES.get(errors[0], CSRF_FALLBACK_MESSAGE)
+
+
+def checked_name(value):
+    """Apply the name form's filter and rules to a name given outside a request (the command line): return the name
+    as it would be stored and its first error, or None."""
+    form = NameForm(formdata=MultiDict({"name": value}), meta={"csrf": False})
+    form.validate()
+    return form.name.data, next(iter(form.name.errors), None)
