@@ -5,13 +5,14 @@ zh-SG, and zh-TW/zh-HK too: Simplified is closer to a Traditional reader than En
 full tag (<html lang="zh-CN">, Content-Language).
 """
 
+import os
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import quote, urlsplit
 
-from babel.core import default_locale, negotiate_locale
+from babel.core import negotiate_locale
 from flask import current_app, g, has_request_context, request
 from flask_babel import LazyString, force_locale, get_translations
 from werkzeug.datastructures import LanguageAccept
@@ -46,6 +47,7 @@ LANGUAGES = {language.code: language for language in (
     Language("zh", "zh-CN", "简体中文", "zh-cn"),
 )}
 DEFAULT_LANGUAGE = "en"
+TERMINAL_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")  # gettext's order: the first set one wins
 
 
 def best_language(accept_language_values):
@@ -117,10 +119,20 @@ def current_language():
 
 
 def terminal_language():
-    """Return the catalog a terminal's locale asks for, read as gettext reads it (LANGUAGE, LC_ALL, LC_MESSAGES,
-    then LANG); English when it names none of ours, "C" included."""
-    found = default_locale(("LANGUAGE", "LC_ALL", "LC_MESSAGES"))
-    return best_language([found.replace("_", "-")] if found else []) or DEFAULT_LANGUAGE
+    """Return the catalog a terminal's locale asks for, read as gettext reads it (the first set of LANGUAGE, LC_ALL,
+    LC_MESSAGES, LANG); English when it names none of ours, "C" included.
+
+    Not LC_CTYPE (Babel's default_locale() reads it before LANG): Python sets it to C.UTF-8 itself where LANG names
+    a locale the system lacks (PEP 538), which would hide LANG=zh_CN.UTF-8 on such a machine.
+    """
+    for name in TERMINAL_VARIABLES:
+        value = os.environ.get(name, "")
+        if name == "LANGUAGE":
+            value = value.split(":")[0]
+        if value:
+            tag = value.split(".")[0].split("@")[0]
+            return (tag not in ("C", "POSIX") and best_language([tag.replace("_", "-")])) or DEFAULT_LANGUAGE
+    return DEFAULT_LANGUAGE
 
 
 @contextmanager

@@ -92,7 +92,14 @@ def test_set_role_refuses_what_it_cannot_find(app, terminal, name, role, message
     ({"LANG": "C.UTF-8"}, "en"),
     ({}, "en"),
     ({"LANG": "!!!"}, "en"),
-], ids=["LANG", "LANGUAGE first", "LC_ALL=C wins", "LC_MESSAGES", "not ours", "C", "nothing", "junk"])
+    ({"LANG": "zh_CN.UTF-8", "LC_CTYPE": "C.UTF-8"}, "zh"),
+    ({"LANG": "en_US.UTF-8", "LC_CTYPE": "zh_CN.UTF-8"}, "en"),
+    ({"LANG": "zh_CN.UTF-8", "LANGUAGE": ""}, "zh"),
+    ({"LANG": "zh_TW.UTF-8@latin"}, "zh"),
+    ({"LANG": "POSIX", "LC_MESSAGES": ""}, "en"),
+], ids=["LANG", "LANGUAGE first", "LC_ALL=C wins", "LC_MESSAGES", "not ours", "C", "nothing", "junk",
+        "LC_CTYPE is not the language (Python's PEP 538 coercion)", "LC_CTYPE alone", "empty LANGUAGE", "modifier",
+        "POSIX"])
 def test_the_terminal_language_is_read_as_gettext_reads_it(terminal, variables, language):
     terminal(**variables)
     assert i18n.terminal_language() == language
