@@ -107,7 +107,7 @@ def test_a_failed_csrf_check_is_explained_in_place_and_keeps_the_name(app, clien
 
 # How partials/name-form.html's <input id="name"> differs from WTForms' rendering of the field, on purpose.
 WTFORMS_ONLY = {"maxlength", "required"}
-PARTIAL_ONLY = {"aria-required": "true", "aria-describedby": "name-help name-error"}
+PARTIAL_ONLY = {"aria-required": "true", "aria-describedby": "name-error name-help"}
 
 
 def input_attributes(html):

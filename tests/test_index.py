@@ -64,7 +64,7 @@ def test_name_form_posts_with_htmx_and_without(index):
     assert form["hx-post"] == "/" and form["hx-target"] == "this" and form["hx-swap"] == "outerHTML"
     field = form.select_one("#name")
     assert field["hx-post"] == "/validate/name"
-    assert field["aria-describedby"] == "name-help name-error"
+    assert field["aria-describedby"] == "name-error name-help"
     assert all(index.soup.find(id=described) for described in field["aria-describedby"].split())
     assert field["aria-invalid"] == "false"
 
@@ -85,7 +85,7 @@ def test_the_name_form_says_where_the_name_shows(client, language, help_text):
     for page in (client.get("/", headers={"Accept-Language": language}),
                  client.post("/validate/name", data={"name": ""}, headers={"Accept-Language": language})):
         assert page.text_of("name-help") == help_text
-        assert page.soup.select_one("#name-form #name")["aria-describedby"] == "name-help name-error"
+        assert page.soup.select_one("#name-form #name")["aria-describedby"] == "name-error name-help"
 
 
 @pytest.mark.parametrize(

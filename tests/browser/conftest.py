@@ -255,7 +255,8 @@ def assert_name_error():
         expect(field).to_have_attribute("aria-invalid", "true")
         expect(field).to_have_class(re.compile(r"\bis-invalid\b"))
         expect(field).to_have_value(value)
-        expect(field).to_have_accessible_description(message)
+        # The error first, then the hint that a name is public.
+        expect(field).to_have_accessible_description(re.compile(rf"^{re.escape(message)} \S"))
 
     return check
 

@@ -150,7 +150,8 @@ def test_inline_validation_speaks_chinese_while_typing(page, live_server, userna
     field, error = page.locator("#name"), page.locator("#name-error")
     field.press_sequentially("张/", delay=20)
     expect(error).to_have_text("名字不能包含“/”，也不能只是“.”或“..”。")
-    expect(field).to_have_accessible_description("名字不能包含“/”，也不能只是“.”或“..”。")
+    expect(field).to_have_accessible_description(
+        "名字不能包含“/”，也不能只是“.”或“..”。 你填写的名字所有人都能看到：它会列在“访客”名录里，并显示在“最近的问候”中。")
     expect(field).to_have_attribute("aria-invalid", "true")
     field.press("Backspace")
     expect(error).to_have_text("")

@@ -10,6 +10,7 @@ from tests.browser.helpers import HAS_MARKER, assert_full_page, mark
 
 CHANGED = "Looks like you have changed your name!"
 FOCUSED_ID = "() => document.activeElement && document.activeElement.id"
+PUBLIC = "Everyone can see the name you give: it is listed under Visitors and in “Recently greeted”."  # the hint
 
 
 def test_submitting_a_name_swaps_the_greeting_in_place(page, live_server, submit_name, usernames, screenshot):
@@ -96,7 +97,7 @@ def test_inline_validation_shows_and_clears_errors_while_typing(page, live_serve
     live.evaluate("region => { region.flaskyMarker = true; }")
     field.press_sequentially("Ann/", delay=20)
     expect(error).to_have_text("Names cannot contain “/” or be just “.” or “..”.")
-    expect(field).to_have_accessible_description("Names cannot contain “/” or be just “.” or “..”.")
+    expect(field).to_have_accessible_description("Names cannot contain “/” or be just “.” or “..”. " + PUBLIC)
     assert live.evaluate("region => region.flaskyMarker === true"), "the live region was kept, only refilled"
     expect(error).to_be_visible()
     expect(field).to_have_attribute("aria-invalid", "true")
@@ -107,7 +108,7 @@ def test_inline_validation_shows_and_clears_errors_while_typing(page, live_serve
     expect(error).to_be_hidden()
     expect(field).to_have_attribute("aria-invalid", "false")
     expect(field).not_to_have_class(re.compile(r"\bis-invalid\b"))
-    expect(field).to_have_accessible_description("")
+    expect(field).to_have_accessible_description(PUBLIC)
     expect(field).to_have_value("Ann")
     expect(field).to_be_focused()
     assert usernames() == [], "validation stores nothing"
