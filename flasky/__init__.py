@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
-from . import assets, caching, cli, database, hypermedia, i18n, outbox, ratelimit, security, templating
+from . import assets, caching, cli, database, hypermedia, i18n, outbox, ratelimit, schema, security, templating
 from .config import config
 from .sessions import SessionInterface
 from .extensions import babel, db, htmx, mail, migrate, moment
@@ -48,6 +48,7 @@ def create_app(config_name=None, **overrides):
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
     database.init_app(app)
+    schema.init_app(app)
     hypermedia.init_app(app)
     assets.init_app(app)
     templating.init_app(app)

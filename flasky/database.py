@@ -5,16 +5,34 @@ from functools import partial
 
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import InterfaceError, OperationalError, TimeoutError as PoolTimeoutError
+from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError, TimeoutError as PoolTimeoutError
 
 from . import postgres
 from .extensions import db
 
 # What "the database is unreachable, read-only or overloaded" looks like to SQLAlchemy: pages answer 503.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError)
+# PostgreSQL's SQLSTATEs for a table or a column that is not there, and SQLite's words for the same: a schema missing
+# or behind the code's (flasky/schema.py). PostgreSQL's arrive as a ProgrammingError, a bug's class otherwise.
+UNDEFINED_OBJECT_STATES = frozenset({"42P01", "42703"})
+SQLITE_UNDEFINED_OBJECT = ("no such table", "no such column", "has no column named")
 # INSERT ... ON CONFLICT DO NOTHING, spelled by each database's dialect: the unique index settles races.
 _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 UPSERT_DIALECTS = frozenset(_INSERTS)
+
+
+def is_schema_error(error):
+    """Tell whether a failed statement met a table or a column that is not there."""
+    original = getattr(error, "orig", None)
+    if getattr(original, "sqlstate", None) in UNDEFINED_OBJECT_STATES:
+        return True
+    return isinstance(error, OperationalError) and str(original).startswith(SQLITE_UNDEFINED_OBJECT)
+
+
+def is_unavailable(error):
+    """Tell whether an error means the database cannot serve now (unreachable, read-only, overloaded, or its schema
+    not the code's), rather than a bug."""
+    return isinstance(error, DATABASE_UNAVAILABLE) or (isinstance(error, ProgrammingError) and is_schema_error(error))
 
 
 def insert_unless_taken(dialect_name, target, *unique_columns):

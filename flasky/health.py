@@ -1,10 +1,11 @@
-"""/healthz: whether the app and its database answer, for load balancers and monitors."""
+"""/healthz: whether the app can serve, for load balancers and monitors: its database answers, and its schema is the
+code's (flasky/schema.py)."""
 
 from flask import Blueprint, current_app
-from sqlalchemy import text
 
 from .database import DATABASE_UNAVAILABLE
 from .extensions import db, limiter
+from .schema import schema_watch
 
 bp = Blueprint("health", __name__)
 
@@ -12,18 +13,22 @@ bp = Blueprint("health", __name__)
 @bp.get("/healthz")
 @limiter.exempt
 def healthz():
-    """Report 200 when the database answers a query, else 503 with Retry-After; never touch the session."""
+    """Report 200 when the database answers and its schema is at (or past) the code's head, else 503 with
+    Retry-After; one query, and never the session."""
+    watch = schema_watch(current_app)
     try:
-        db.session.execute(text("SELECT 1"))
+        with db.engine.connect() as connection:
+            schema = watch.tell(watch.read(connection))
     except DATABASE_UNAVAILABLE as error:
         current_app.logger.warning("Health check: database unavailable: %s", type(getattr(error, "orig", error)).__name__)
-        db.session.rollback()
-        body, status = {"status": "unavailable", "database": "unavailable"}, 503
-        headers = {"Retry-After": str(current_app.config["DATABASE_RETRY_AFTER"])}
+        body = {"status": "unavailable", "database": "unavailable", "schema": None, "revision": None,
+                "head": watch.head}
     else:
-        body, status, headers = {"status": "ok", "database": "ok"}, 200, {}
+        body = {"status": "ok" if schema.serves else "unavailable", "database": "ok", "schema": schema.status,
+                "revision": schema.revision, "head": schema.head}
     response = current_app.json.response(body)
-    response.status_code = status
-    response.headers.update(headers)
+    if body["status"] != "ok":
+        response.status_code = 503
+        response.headers["Retry-After"] = str(current_app.config["DATABASE_RETRY_AFTER"])
     response.cache_control.no_store = True
     return response

@@ -21,7 +21,7 @@ from tests.smtp_sink import SMTPServer
 
 # The shared helpers check pages too: pytest rewrites their asserts as it does the tests', for the same failure reports.
 pytest.register_assert_rewrite("tests.helpers", "tests.browser.helpers")
-from tests.helpers import wait_until  # noqa: E402  (after the rewrite is registered)
+from tests.helpers import create_schema, drop_schema, wait_until  # noqa: E402  (after the rewrite is registered)
 
 # Every test that uses a database runs once per backend, unless TEST_DATABASE_URL pins one.
 BACKENDS = ["custom"] if os.environ.get("TEST_DATABASE_URL") else ["sqlite", "postgresql"]
@@ -107,18 +107,22 @@ def make_app():
     made = []
 
     def make_app(config_name="testing", *, create_tables=False, **overrides):
+        """Build an app; with create_tables, its database has the models' schema at the migrations' head (dropped
+        afterwards)."""
         app = create_app(config_name, **overrides)
         app.test_client_class = ThreadedServerClient
         if create_tables:
             with app.app_context():
-                _db.create_all()
-        made.append(app)
+                create_schema()
+        made.append((app, create_tables))
         return app
 
     yield make_app
-    for app in made:
+    for app, created_tables in made:
         stop_delivery_thread(app)
         with app.app_context():
+            if created_tables:
+                drop_schema()
             _db.session.remove()
             _db.engine.dispose()
 
@@ -130,8 +134,7 @@ def app(make_app, database_url, app_overrides):
     yield app
     stop_delivery_thread(app)  # before its tables go
     with app.app_context():
-        _db.session.remove()
-        _db.drop_all()
+        drop_schema()
 
 
 def stop_delivery_thread(app):

@@ -1,13 +1,19 @@
-"""Helpers the HTTP tests share: a bounded poll, an expired form, the English left on a page, the directory's names,
+"""Helpers the HTTP tests share: a bounded poll, a schema made and dropped, an expired form, the English left on a page, the directory's names,
 a Celery worker process."""
 
 import contextlib
 import re
 import subprocess
 import time
+from pathlib import Path
 
 import itsdangerous.timed
+from alembic.runtime.migration import MigrationContext
+from flask import current_app
+from sqlalchemy import text
 
+from flasky.extensions import db
+from flasky.schema import VERSION_TABLE, schema_watch
 from flasky.testing import BIN
 
 
@@ -17,6 +23,28 @@ def wait_until(condition, timeout=15, interval=0.05):
     while not (value := condition()) and time.monotonic() < deadline:
         time.sleep(interval)
     return value
+
+
+# The code's migrations, read from their file names (not through flasky/schema.py, which tests check against them).
+VERSIONS = Path(__file__).resolve().parent.parent / "flasky" / "migrations" / "versions"
+REVISIONS = sorted(path.name[:4] for path in VERSIONS.glob("[0-9]*.py"))
+HEAD = REVISIONS[-1]
+
+
+def create_schema():
+    """Create the models' tables (in an app context) and stamp them with the migrations' head, as `flask db upgrade`
+    leaves a database: /healthz then says so."""
+    db.create_all()
+    with db.engine.begin() as connection:
+        MigrationContext.configure(connection).stamp(schema_watch(current_app).scripts, "head")
+
+
+def drop_schema():
+    """Drop the models' tables and the migrations' version table (in an app context)."""
+    db.session.remove()
+    db.drop_all()
+    with db.engine.begin() as connection:
+        connection.execute(text(f"DROP TABLE IF EXISTS {VERSION_TABLE}"))
 
 
 def expired_token(client, monkeypatch):

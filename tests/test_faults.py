@@ -9,15 +9,15 @@ from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from flasky import create_app
 from flasky.extensions import db as _db
 from flasky.testing import free_port
-from tests.helpers import wait_until
+from tests.helpers import HEAD, create_schema, wait_until
 
 UNAVAILABLE = "We cannot store or look up names right now. Please try again in a little while."
 
 
 def create_tables(app):
-    """Create the app's tables (when its database is back)."""
+    """Create the app's schema (when its database is back)."""
     with app.app_context():
-        _db.create_all()
+        create_schema()
 
 
 def submit(app, name, htmx=False):
@@ -46,12 +46,15 @@ def database_log_lines(caplog):
 
 
 @pytest.mark.parametrize("htmx", [False, True])
-def test_a_missing_sqlite_directory_is_a_503_and_the_app_recovers_when_it_is_back(make_app, tmp_path, caplog, htmx):
+def test_a_sqlite_directory_gone_is_a_503_and_the_app_recovers_when_it_is_back(make_app, tmp_path, caplog, htmx):
+    (tmp_path / "gone").mkdir()  # the app refuses to start without it (test_migrations.py): it goes while serving
     app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'gone' / 'flasky.sqlite'}")
+    (tmp_path / "gone").rmdir()
     assert_unavailable(submit(app, "Alice", htmx), htmx)
     assert app.test_client().get("/user/Alice").status_code == 503
     health = app.test_client().get("/healthz")
-    assert (health.status_code, health.json) == (503, {"status": "unavailable", "database": "unavailable"})
+    assert (health.status_code, health.json) == (503, {"status": "unavailable", "database": "unavailable",
+                                                       "schema": None, "revision": None, "head": HEAD})
     assert health.headers["Retry-After"] == "30"
     [line] = database_log_lines(caplog)[:1]
     assert "OperationalError: unable to open database file" in line.getMessage()
@@ -60,7 +63,8 @@ def test_a_missing_sqlite_directory_is_a_503_and_the_app_recovers_when_it_is_bac
     create_tables(app)
     assert submit(app, "Alice", htmx).status_code == (200 if htmx else 303)
     assert app.test_client().get("/user/Alice").status_code == 200
-    assert app.test_client().get("/healthz").json == {"status": "ok", "database": "ok"}
+    assert app.test_client().get("/healthz").json == {"status": "ok", "database": "ok", "schema": "ok", "revision": HEAD,
+                                                      "head": HEAD}
 
 
 def test_a_read_only_sqlite_database_is_a_503_and_nothing_is_stored(make_app, tmp_path, caplog):
@@ -158,7 +162,7 @@ def test_a_connection_in_steady_use_is_lent_without_a_ping_and_an_idle_one_is_pi
 def test_healthz_reports_ok_as_json_without_a_session_or_cache(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok"}
+    assert response.json == {"status": "ok", "database": "ok", "schema": "ok", "revision": HEAD, "head": HEAD}
     assert "Set-Cookie" not in response.headers
     assert response.headers["Cache-Control"] == "no-store"
 

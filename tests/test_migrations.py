@@ -13,12 +13,13 @@ from sqlalchemy import inspect, text
 from flasky.extensions import db
 from flasky.models import GRAMS_INDEX, TRIGRAM_INDEX, compared_by_migrations
 from flasky.text import search_key
+from tests.helpers import drop_schema
 
 
 def test_migrations_create_exactly_the_models_schema(make_app, database_url):
     app = make_app(SQLALCHEMY_DATABASE_URI=database_url)
     with app.app_context():
-        db.drop_all()
+        drop_schema()
         upgrade()
         with db.engine.connect() as connection:
             # As `flask db migrate` compares (SQLite's FTS5 tables and PostgreSQL's trigram index are checked below).
@@ -50,7 +51,7 @@ def test_upgrading_stored_users_backfills_search_keys_roles_and_the_search_index
     app = make_app(SQLALCHEMY_DATABASE_URI=database_url)
     seen = datetime(2026, 1, 2, 3, 4, 5)
     with app.app_context():
-        db.drop_all()
+        drop_schema()
         upgrade(revision="0002")
         try:
             with db.engine.begin() as connection:

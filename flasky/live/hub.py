@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
+from ..schema import schema_watch
 from .events import current_state
 
 logger = logging.getLogger("flasky.live")
@@ -39,6 +40,7 @@ class Hub:
         self.tailer = None
         self.closing = False  # the server is stopping: every stream ends, and no new one starts
         self.told_refusing = False  # the log said once why this process's server holds no stream
+        self.told_failing = False  # the log said the tailer cannot read the events (and not yet that it can again)
 
     def subscribe(self, limit):
         """Count a new stream in, starting the tailer if it is the only one; False when the process already holds
@@ -104,23 +106,32 @@ class Hub:
                 if self.streams <= 0:
                     self.tailer = self.state = None
                     return
-            try:
-                state = current_state(engine)
-            except SQLAlchemyError as error:  # the database is down or not migrated: say so once, keep trying
-                if not failing:
-                    reason = (str(getattr(error, "orig", None) or error).strip().splitlines() or [""])[0][:200]
-                    logger.warning("Live feed: cannot read greeting events (%s: %s); retrying", type(error).__name__,
-                                   reason)
-                failing = True
-            else:
-                if failing:
-                    logger.warning("Live feed: reading greeting events again")
-                    failing = False
-                with self.lock:
-                    if state != self.state:
-                        self.state = state
-                        self._announce()
+            failing = self.tail_once(engine, failing)
             time.sleep(interval)
+
+    def tail_once(self, engine, failing):
+        """Read the table's state once, waking the streams on a change; return whether the read failed. A failure is
+        logged once (`failing`: the last read failed), and a schema not migrated yet as such (flasky/schema.py)."""
+        watch = schema_watch(self.app)
+        try:
+            state = current_state(engine)
+        except SQLAlchemyError as error:  # the database is down or not migrated: say so once, keep trying
+            if not failing and watch.explain(error, engine) is None:
+                reason = (str(getattr(error, "orig", None) or error).strip().splitlines() or [""])[0][:200]
+                logger.warning("Live feed: cannot read greeting events (%s: %s); retrying", type(error).__name__,
+                               reason)
+                self.told_failing = True
+            return True
+        if failing:
+            watch.recheck(engine)
+            if self.told_failing:
+                logger.warning("Live feed: reading greeting events again")
+                self.told_failing = False
+        with self.lock:
+            if state != self.state:
+                self.state = state
+                self._announce()
+        return False
 
 
 def _start_afresh_after_fork(hub):

@@ -2,9 +2,10 @@
 
 from flask import current_app, render_template, request
 from markupsafe import Markup
+from sqlalchemy.exc import ProgrammingError
 
 from ..caching import keep
-from ..database import DATABASE_UNAVAILABLE
+from ..database import DATABASE_UNAVAILABLE, is_unavailable
 from ..extensions import db
 from ..i18n import current_language
 from ..models import utcnow
@@ -27,7 +28,9 @@ def panel():
         state = current_state(db.engine)
         return rendered("live/panel.html", state, latest_id=state.latest, poll_seconds=config["FLASKY_LIVE_POLL_SECONDS"],
                         streaming=stream_limit(request.environ, config) > 0)
-    except DATABASE_UNAVAILABLE:
+    except (*DATABASE_UNAVAILABLE, ProgrammingError) as error:
+        if not is_unavailable(error):
+            raise
         return None
 
 

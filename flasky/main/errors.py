@@ -5,12 +5,14 @@ import time
 
 from flask import current_app, request
 from flask.globals import request_ctx
+from sqlalchemy.exc import ProgrammingError
 from werkzeug.exceptions import HTTPException, SecurityError, ServiceUnavailable
 
 from .. import hypermedia
-from ..database import DATABASE_UNAVAILABLE
-from ..extensions import limiter
+from ..database import DATABASE_UNAVAILABLE, is_unavailable
+from ..extensions import db, limiter
 from ..i18n import gettext as _, lazy_gettext as _l
+from ..schema import schema_watch
 from . import bp
 
 # What a visitor reads for each status: a title, and what to do about it.
@@ -74,16 +76,25 @@ def http_error(error, incident=None):
 
 
 def database_unavailable(error):
-    """Answer 503 with Retry-After when the database cannot be reached or written; log one line, no SQL."""
+    """Answer 503 with Retry-After when the database cannot be reached or written, or its schema is not the code's;
+    log one line, no SQL (what to run about the schema is logged once: flasky/schema.py). Any other ProgrammingError
+    is a bug's: on to the 500 handler."""
+    if not is_unavailable(error):
+        raise error
     incident = secrets.token_hex(4)
-    original = getattr(error, "orig", None) or error
-    reason = (str(original).strip().splitlines() or [""])[0][:200]
-    current_app.logger.error("Database unavailable, incident %s: %s: %s", incident, type(original).__name__, reason)
+    schema = schema_watch(current_app).explain(error, db.engine)
+    if schema is not None:
+        current_app.logger.error("Database unavailable, incident %s: schema %s", incident, schema.status)
+    else:
+        original = getattr(error, "orig", None) or error
+        reason = (str(original).strip().splitlines() or [""])[0][:200]
+        current_app.logger.error("Database unavailable, incident %s: %s: %s", incident, type(original).__name__,
+                                 reason)
     unavailable = ServiceUnavailable(retry_after=current_app.config["DATABASE_RETRY_AFTER"])
     return http_error(unavailable, incident=incident)
 
 
-for _exception in DATABASE_UNAVAILABLE:
+for _exception in (*DATABASE_UNAVAILABLE, ProgrammingError):
     bp.app_errorhandler(_exception)(database_unavailable)
 
 

@@ -6,6 +6,7 @@ import threading
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
+from ..schema import schema_watch
 from .delivery import deliver_due
 
 logger = logging.getLogger("flasky.mail")
@@ -39,21 +40,28 @@ class Worker:
             self._thread.join(timeout)
 
     def _run(self):
-        poll = self.app.config["FLASKY_MAIL_POLL_SECONDS"]
         # A short pause first, so one-off commands (`flask db upgrade`) end before any pass.
-        self._wake.wait(min(1.0, poll))
+        self._wake.wait(min(1.0, self.app.config["FLASKY_MAIL_POLL_SECONDS"]))
         while not self._stop.is_set():
             self._wake.clear()
-            wait = poll
-            with self.app.app_context():
-                try:
-                    next_due = deliver_due()
-                    wait = poll if next_due is None else min(poll, next_due)
-                except SQLAlchemyError as error:  # the database may be down or not migrated yet: keep trying
-                    logger.warning("Outbox delivery pass failed, retrying in %.1f s: %s", poll, error.__class__.__name__)
+            self._wake.wait(self.run_pass())
+
+    def run_pass(self):
+        """Run one delivery pass in the app's context; return how long to wait before the next one."""
+        poll = self.app.config["FLASKY_MAIL_POLL_SECONDS"]
+        watch = schema_watch(self.app)
+        with self.app.app_context():
+            try:
+                next_due = deliver_due()
+                watch.recheck(db.engine)  # a schema the log said was missing or behind: say when it is fixed
+                return poll if next_due is None else min(poll, next_due)
+            except SQLAlchemyError as error:  # the database may be down or not migrated yet: keep trying
+                if watch.explain(error, db.engine) is None:  # a schema not migrated yet is told once, not every pass
+                    logger.warning("Outbox delivery pass failed, retrying in %.1f s: %s", poll,
+                                   error.__class__.__name__)
                     logger.debug("Outbox delivery pass failure", exc_info=True)
-                except Exception:
-                    logger.exception("Outbox delivery pass failed, retrying in %.1f s", poll)
-                finally:
-                    db.session.remove()
-            self._wake.wait(wait)
+            except Exception:
+                logger.exception("Outbox delivery pass failed, retrying in %.1f s", poll)
+            finally:
+                db.session.remove()
+        return poll
