@@ -142,17 +142,12 @@ def live_prune(keep, days):
 @in_terminal_language
 def users_set_role(name, role):
     """Give a stored user one of the roles (User, Moderator, Administrator)."""
-    username = normalise_name(name)
-    if not username:
-        raise click.ClickException(_("Please give a user's name."))
+    user = _stored_user(name)
     roles = {stored.name: stored for stored in db.session.scalars(select(Role).order_by(Role.id))}
     if role not in roles:
         # TRANSLATORS: the roles are listed as typed on the command line (User, Moderator, Administrator).
         raise click.ClickException(_("There is no role %(role)r; the roles are %(roles)s.", role=role,
                                      roles=", ".join(roles)))
-    user = db.session.scalar(select(User).where(User.username == username))
-    if user is None:
-        raise click.ClickException(_("No user is named %(name)r.", name=username))
     user.role = roles[role]
     db.session.commit()
     click.echo(_("%(name)s is now %(role)s.", name=user.username, role=role_label(role)))
@@ -172,7 +167,7 @@ def users_delete(name, pattern, dry_run, yes):
     if (name is None) == (pattern is None):
         raise click.UsageError(_("Give either a name or --matching PATTERN."))
     if name is not None:
-        users = _users_named(name)
+        users = [_stored_user(name)]
     else:
         pattern = normalise_name(pattern)
         if not pattern:
@@ -200,7 +195,7 @@ def users_delete(name, pattern, dry_run, yes):
 def users_rename(old, new):
     """Rename a user everywhere the name shows; the new name must follow the name form's rules and be free. Admin mail
     not yet sent about the user names the new name."""
-    user = _users_named(old)[0]
+    user = _stored_user(old)
     new_name, error = checked_name(new)
     if not new_name:
         raise click.ClickException(_("Please give the new name."))
@@ -211,25 +206,26 @@ def users_rename(old, new):
     taken = click.ClickException(_("The name %(name)r is taken.", name=new_name))
     if db.session.scalar(select(User.id).where(User.username == new_name)) is not None:
         raise taken
+    old_name = user.username  # the user's attributes follow the rename
     try:
         names.rename_user(user, new_name)
         db.session.commit()
     except IntegrityError:  # taken since we looked: the unique index decides
         db.session.rollback()
         raise taken from None
-    click.echo(_("Renamed %(old)s to %(new)s.", old=user.username, new=new_name))
+    click.echo(_("Renamed %(old)s to %(new)s.", old=old_name, new=new_name))
 
 
-def _users_named(typed):
-    """Return the one user (id, username) stored under a typed name, normalised as the app stores names, in a list;
-    fail the command when there is none."""
+def _stored_user(typed):
+    """Return the user stored under a typed name, normalised as the app stores names; fail the command when there is
+    none."""
     username = normalise_name(typed)
     if not username:
         raise click.ClickException(_("Please give a user's name."))
-    users = db.session.execute(select(User.id, User.username).where(User.username == username)).all()
-    if not users:
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
         raise click.ClickException(_("No user is named %(name)r.", name=username))
-    return users
+    return user
 
 
 # Unknown options stay arguments, so that `seed -1` reaches the range check instead of "No such option: -1".

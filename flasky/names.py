@@ -69,9 +69,9 @@ def rename_user(user, new_name):
     """Rename a user (a row with id and username) to a name the caller has checked, with its search key; the mail not
     yet sent that names the user names the new name (its link would lead to a missing page otherwise). Return how
     many mails were rewritten."""
+    unsent = db.session.scalars(select(OutboxMessage).where(_unsent_naming([user.username]))).all()
     db.session.execute(update(User).where(User.id == user.id)
                        .values(username=new_name, search_key=search_key(new_name)))
-    unsent = db.session.scalars(select(OutboxMessage).where(_unsent_naming([user.username]))).all()
     for message in unsent:
         message.context = {**message.context, "username": new_name}  # a new dict: the ORM sees the change
     reissue_shown()  # the events name no user, only its id: nothing else tells the panels
