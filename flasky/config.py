@@ -2,6 +2,8 @@
 
 import os
 
+import click
+
 from .i18n import LANGUAGES
 
 # Keys that must never protect a production deployment: empty, our development default, the book's example.
@@ -61,6 +63,11 @@ def env_list(name, default=None):
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+class StartupError(click.ClickException):
+    """A setting the app cannot start with, said in one line: `flask` prints it without a traceback (a
+    ClickException), and flasky.serving's gunicorn worker as the reason the app failed to load."""
+
+
 class Config:
     """Settings shared by every environment.
 
@@ -79,6 +86,8 @@ class Config:
     SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600
     # What a 503 asks clients to wait, in seconds, when the database is unreachable.
     DATABASE_RETRY_AFTER = 30
+    # The variable that sets this configuration's database, for messages about it.
+    DATABASE_URL_VARIABLE = "DATABASE_URL"
 
     def __init__(self):
         self.SECRET_KEY = env_str("SECRET_KEY", "flasky-dev-key")
@@ -158,6 +167,7 @@ class DevelopmentConfig(Config):
     """Local development: debug on, SQLite file in the instance folder."""
 
     DEBUG = True
+    DATABASE_URL_VARIABLE = "DEV_DATABASE_URL"
 
     def __init__(self):
         super().__init__()
@@ -168,6 +178,7 @@ class TestingConfig(Config):
     """The test suite: fixed secret, in-memory SQLite unless TEST_DATABASE_URL is given."""
 
     TESTING = True
+    DATABASE_URL_VARIABLE = "TEST_DATABASE_URL"
 
     def __init__(self):
         super().__init__()

@@ -1,13 +1,17 @@
 """Database set-up that SQLAlchemy leaves to the application: SQLite's tuning, what an unavailable database raises,
 and the INSERT that skips taken names on either database."""
 
+import os
+import pwd
 from functools import partial
+from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError, TimeoutError as PoolTimeoutError
 
 from . import postgres
+from .config import StartupError
 from .extensions import db
 
 # What "the database is unreachable, read-only or overloaded" looks like to SQLAlchemy: pages answer 503.
@@ -40,6 +44,37 @@ def insert_unless_taken(dialect_name, target, *unique_columns):
     return _INSERTS[dialect_name](target).on_conflict_do_nothing(index_elements=list(unique_columns))
 
 
+def sqlite_file(url):
+    """Return the path of the file a SQLite URL writes, or None (in memory, read-only, not SQLite)."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    if url.query.get("uri") in ("true", "1"):  # sqlite:///file:/path?mode=ro&uri=true
+        if url.query.get("mode") in ("ro", "memory") or not url.database.startswith("file:"):
+            return None
+        return Path(url.database.removeprefix("file:"))
+    return Path(url.database)
+
+
+def check_sqlite_folder(url, variable):
+    """Refuse to start on a SQLite file whose folder is missing or not writable (SQLite writes its -wal and -shm files
+    there), in one line that names the folder and the variable setting it."""
+    path = sqlite_file(url)
+    if path is None:
+        return
+    folder = path.parent
+    if folder.is_dir() and os.access(folder, os.W_OK | os.X_OK):
+        return
+    user = pwd.getpwuid(os.geteuid()).pw_name
+    if folder.is_dir():
+        problem, fix = f"is not writable by {user}", f"give it to the user the app runs as (sudo chown {user} {folder}), "
+    elif folder.exists():
+        problem, fix = "is not a folder", ""
+    else:
+        problem, fix = "does not exist", f"create it for the user the app runs as (sudo install -d -o {user} {folder}), "
+    raise StartupError(f"The SQLite database's folder {folder} {problem} ({variable}={url}): {fix}or set {variable} "
+                       f"to a file in a folder {user} can write to.")
+
+
 def _tune_sqlite(busy_timeout_ms, dbapi_connection, _connection_record):
     """Let readers and a writer work at once (WAL), wait for a busy writer, and enforce foreign keys."""
     cursor = dbapi_connection.cursor()
@@ -50,11 +85,13 @@ def _tune_sqlite(busy_timeout_ms, dbapi_connection, _connection_record):
 
 
 def init_app(app):
-    """Hook the tuning into every SQLite engine of the app, and the staleness check into every PostgreSQL one."""
+    """Check every SQLite engine's folder and hook the tuning into it, and the staleness check into every PostgreSQL
+    engine."""
     tune = partial(_tune_sqlite, app.config["SQLITE_BUSY_TIMEOUT_MS"])
     with app.app_context():
         for engine in db.engines.values():
             if engine.dialect.name == "sqlite":
+                check_sqlite_folder(engine.url, app.config["DATABASE_URL_VARIABLE"])
                 event.listen(engine, "connect", tune)
             elif engine.dialect.name == "postgresql":
                 postgres.ping_when_stale(engine)

@@ -13,7 +13,10 @@ the process's open-file limit to fit them, and when it stops it ends its streams
 import resource
 
 import gevent
+from gunicorn.errors import AppImportError
 from gunicorn.workers.ggevent import GeventWorker
+
+from .config import StartupError
 
 from .live.capacity import SLOTS_KEY
 from .live.hub import close_hub
@@ -30,7 +33,10 @@ class StreamWorker(GeventWorker):
         super().init_process()  # patches the standard library for gevent, then loads the app and serves
 
     def load_wsgi(self):
-        super().load_wsgi()
+        try:
+            super().load_wsgi()
+        except StartupError as error:  # a setting to fix: gunicorn prints the one line, no traceback, and stops
+            raise AppImportError(error.format_message()) from None
         self.flask_app = self.wsgi
         self.wsgi = with_slots(self.wsgi, self.worker_connections)
 

@@ -1,10 +1,13 @@
 """Migrations: they build the schema the models describe, from any working directory."""
 
 import os
+import pwd
 import subprocess
 import sys
 from datetime import datetime
+from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
@@ -14,6 +17,8 @@ from flasky.extensions import db
 from flasky.models import GRAMS_INDEX, TRIGRAM_INDEX, compared_by_migrations
 from flasky.text import search_key
 from tests.helpers import drop_schema
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_migrations_create_exactly_the_models_schema(make_app, database_url):
@@ -94,3 +99,38 @@ def test_upgrading_stored_users_backfills_search_keys_roles_and_the_search_index
                     assert connection.execute(statistics, {"index": GRAMS_INDEX}).scalar_one() == 1
         finally:
             downgrade(revision="base")
+
+
+def sqlite_folder_cases(tmp_path):
+    """Where a SQLite database cannot be made, and what the one line says of its folder."""
+    read_only = tmp_path / "read-only"
+    read_only.mkdir()
+    read_only.chmod(0o555)
+    (tmp_path / "a-file").write_text("")
+    return {"missing": (tmp_path / "missing", "does not exist"), "a-file": (tmp_path / "a-file", "is not a folder"),
+            "read-only": (read_only, "is not writable by")}
+
+
+def start_up(command, env):
+    """Run a flask command (the app's start-up first) from the project, as the README's production steps do."""
+    flask = os.path.join(os.path.dirname(sys.executable), "flask")
+    return subprocess.run([flask, "--app", "flasky", *command], cwd=ROOT, env={**os.environ, **env},
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("case", ["missing", "a-file", "read-only"])
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["run", "-p", "0"]], ids=["db-upgrade", "run"])
+def test_a_sqlite_folder_missing_or_not_writable_is_one_line_and_a_failure(tmp_path, case, command):
+    folder, problem = sqlite_folder_cases(tmp_path)[case]
+    if case == "read-only" and os.access(folder, os.W_OK):
+        pytest.skip("this user (root) may write to a folder whatever its mode: 'a-file' stands in for it")
+    url = f"sqlite:///{folder / 'data.sqlite'}"
+    result = start_up(command, {"FLASK_CONFIG": "production", "SECRET_KEY": "s" * 48, "DATABASE_URL": url,
+                                "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr + result.stdout
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"Error: The SQLite database's folder {folder} {problem}")
+    assert f"(DATABASE_URL={url})" in line and line.endswith("or set DATABASE_URL to a file in a folder "
+                                                              f"{pwd.getpwuid(os.geteuid()).pw_name} can write to.")
+    assert not (folder / "data.sqlite").exists()

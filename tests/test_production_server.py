@@ -10,6 +10,7 @@ cap, a few hundred requests in all, every wait capped.
 
 import http.client
 import os
+import pwd
 import queue
 import re
 import secrets
@@ -119,6 +120,20 @@ def test_production_refuses_to_start_with_a_clear_message(tmp_path, command, env
     assert message in result.stderr
     with pytest.raises(requests.ConnectionError):
         requests.get(f"http://127.0.0.1:{port}/", timeout=2)
+
+
+def test_the_readme_s_server_refuses_a_missing_sqlite_folder_in_one_line(tmp_path):
+    folder = tmp_path / "missing"
+    server = Gunicorn(**PRODUCTION, log_path=tmp_path / "gunicorn.log", env={
+        "FLASK_CONFIG": "production", "SECRET_KEY": SECRET_KEY, "DATABASE_URL": f"sqlite:///{folder / 'data.sqlite'}"})
+    with pytest.raises(RuntimeError, match="exited with 4"):  # gunicorn's "App failed to load."
+        server.start()
+    log = server.log_text()
+    assert "Traceback" not in log and "App failed to load" in log
+    lines = {line for line in log.splitlines() if "SQLite" in line}
+    assert lines == {f"The SQLite database's folder {folder} does not exist (DATABASE_URL=sqlite:///{folder}/data.sqlite"
+                     f"): create it for the user the app runs as (sudo install -d -o {pwd.getpwuid(os.geteuid()).pw_name} {folder}), or "
+                     f"set DATABASE_URL to a file in a folder {pwd.getpwuid(os.geteuid()).pw_name} can write to."}
 
 
 # --- headers, cookies and requests as they cross gunicorn ----------------------------------------------------
