@@ -151,7 +151,7 @@ class Config:
         # With REDIS_URL, a committed greeting wakes every process's tailer instead (flasky/live/wakeup.py), which then
         # reads the table only on a wake-up or every FLASKY_LIVE_WAKEUP_POLL_SECONDS, in case one was lost.
         self.FLASKY_LIVE_WAKEUPS = env_bool("FLASKY_LIVE_WAKEUPS", True)
-        self.FLASKY_LIVE_WAKEUP_POLL_SECONDS = env_float("FLASKY_LIVE_WAKEUP_POLL_SECONDS", 10.0)
+        self.FLASKY_LIVE_WAKEUP_POLL_SECONDS = env_float("FLASKY_LIVE_WAKEUP_POLL_SECONDS", 30.0)
         # Greeting events kept (every 100th greeting drops older ones; `flask live prune` does it on demand).
         self.FLASKY_LIVE_KEEP_EVENTS = env_int("FLASKY_LIVE_KEEP_EVENTS", 1000)
         # Tests only: end a stream after this many events (0: no limit).

@@ -8,6 +8,7 @@ import logging
 import time
 
 import pytest
+import requests
 from redis import Redis
 
 from flasky import greeting
@@ -18,6 +19,7 @@ from flasky.live.wakeup import CHANNEL, current_wakeups
 from flasky.testing import free_port
 from tests.helpers import wait_until
 from tests.test_live import FAST, StreamReader, latest_id, names_in, panel_of
+from tests.test_production_server import Stream, fresh_database, production_server, submit
 
 # The tailers' own poll is far off: within a test, only a wake-up gets a greeting to another process's stream.
 FAR_POLL = 120.0
@@ -185,3 +187,29 @@ def test_when_redis_comes_back_wake_ups_resume_by_themselves(two_apps, redis_ser
     event = reader.next_event(timeout=ARRIVES)
     assert event is not None and names_in(panel_of(event)) == ["Bob", "Ann"], "by a wake-up: the poll is far off now"
     assert "Live feed: publishing wake-ups to Redis again" in caplog.text
+
+
+def test_two_nodes_of_the_readme_s_server_share_greetings_by_wake_ups(request, tmp_path, redis_url):
+    database_url = fresh_database("postgresql", tmp_path, request)
+    settings = {"REDIS_URL": redis_url, "FLASKY_LIVE_WAKEUP_POLL_SECONDS": str(FAR_POLL)}
+    with (production_server(database_url, tmp_path / "a.log", **settings) as node_a,
+          production_server(database_url, tmp_path / "b.log", **settings) as node_b):
+        with requests.Session() as browser:
+            assert submit(browser, node_a, "Ann").status_code == 303
+            streams = [Stream(node.url("/greetings/stream")) for node in (node_a, node_b)]
+            try:
+                assert all(stream.next_event(timeout=ARRIVES) for stream in streams), "the panel, at once"
+                subscribed = Redis.from_url(redis_url)
+                assert wait_until(lambda: subscribed.pubsub_numsub(CHANNEL) == [(CHANNEL.encode(), 2)], ARRIVES), (
+                    "each stream's worker subscribed")
+                subscribed.close()
+                assert submit(browser, node_a, "Bob", htmx=True).status_code == 200
+                received = [stream.next_event(timeout=ARRIVES) for stream in streams]
+            finally:
+                for stream in streams:
+                    stream.close()
+        assert all(received), f"within {ARRIVES} s on both nodes, where each worker's own poll is every {FAR_POLL} s"
+        assert {names_in(panel_of({"data": event["data"]}))[0] for event in received} == {"Bob"}
+        for node in (node_a, node_b):
+            log = node.log_text()
+            assert "Traceback" not in log and "Warning" not in log, log
