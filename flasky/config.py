@@ -11,8 +11,8 @@ INSECURE_SECRET_KEYS = frozenset({"", "dev", "secret", "changeme", "hard to gues
 MIN_SECRET_KEY_LENGTH = 32
 # The live panel's settings and the least each may be (seconds must be more than nothing; it shows 10 greetings).
 LIVE_MINIMUMS = {"FLASKY_LIVE_STREAMS": 0, "FLASKY_LIVE_STREAM_SECONDS": 0.01, "FLASKY_LIVE_HEARTBEAT_SECONDS": 0.01,
-                 "FLASKY_LIVE_POLL_SECONDS": 1, "FLASKY_LIVE_TAIL_SECONDS": 0.01, "FLASKY_LIVE_KEEP_EVENTS": 10,
-                 "FLASKY_LIVE_MAX_EVENTS": 0, "FLASKY_LIVE_SERVER_SLOTS": 0, "FLASKY_LIVE_STREAM_SHARE": 0,
+                 "FLASKY_LIVE_POLL_SECONDS": 1, "FLASKY_LIVE_TAIL_SECONDS": 0.01, "FLASKY_LIVE_WAKEUP_POLL_SECONDS": 0.01,
+                 "FLASKY_LIVE_KEEP_EVENTS": 10, "FLASKY_LIVE_MAX_EVENTS": 0, "FLASKY_LIVE_SERVER_SLOTS": 0, "FLASKY_LIVE_STREAM_SHARE": 0,
                  "FLASKY_LIVE_PAGE_SLOTS": 1}
 
 
@@ -131,6 +131,8 @@ class Config:
         self.FLASKY_MAIL_DIGEST_LIMIT = env_int("FLASKY_MAIL_DIGEST_LIMIT", 5)
         self.FLASKY_MAIL_DIGEST_WINDOW = env_float("FLASKY_MAIL_DIGEST_WINDOW", 600.0)
         self.CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
+        # The one Redis of a deployment of several nodes: the live feed's wake-ups (and the shared rate limit).
+        self.REDIS_URL = env_str("REDIS_URL")
         # The home page's live "Recently greeted" panel and its event stream (off: no panel, the routes 404).
         self.FLASKY_LIVE_FEED = env_bool("FLASKY_LIVE_FEED", True)
         # Which servers hold streams, and how many (flasky/live/capacity.py): the most a process holds whatever its
@@ -146,6 +148,10 @@ class Config:
         self.FLASKY_LIVE_POLL_SECONDS = env_int("FLASKY_LIVE_POLL_SECONDS", 12)
         # How often each process looks for new greeting events (one query per process, whatever its streams).
         self.FLASKY_LIVE_TAIL_SECONDS = env_float("FLASKY_LIVE_TAIL_SECONDS", 0.5)
+        # With REDIS_URL, a committed greeting wakes every process's tailer instead (flasky/live/wakeup.py), which then
+        # reads the table only on a wake-up or every FLASKY_LIVE_WAKEUP_POLL_SECONDS, in case one was lost.
+        self.FLASKY_LIVE_WAKEUPS = env_bool("FLASKY_LIVE_WAKEUPS", True)
+        self.FLASKY_LIVE_WAKEUP_POLL_SECONDS = env_float("FLASKY_LIVE_WAKEUP_POLL_SECONDS", 30.0)
         # Greeting events kept (every 100th greeting drops older ones; `flask live prune` does it on demand).
         self.FLASKY_LIVE_KEEP_EVENTS = env_int("FLASKY_LIVE_KEEP_EVENTS", 1000)
         # Tests only: end a stream after this many events (0: no limit).

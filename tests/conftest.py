@@ -2,7 +2,6 @@
 
 import os
 import shutil
-import subprocess
 from datetime import datetime, timedelta
 
 import pytest
@@ -21,7 +20,7 @@ from tests.smtp_sink import SMTPServer
 
 # The shared helpers check pages too: pytest rewrites their asserts as it does the tests', for the same failure reports.
 pytest.register_assert_rewrite("tests.helpers", "tests.browser.helpers")
-from tests.helpers import create_schema, drop_schema, wait_until  # noqa: E402  (after the rewrite is registered)
+from tests.helpers import RedisServer, create_schema, drop_schema  # noqa: E402  (after the rewrite is registered)
 
 # Every test that uses a database runs once per backend, unless TEST_DATABASE_URL pins one.
 BACKENDS = ["custom"] if os.environ.get("TEST_DATABASE_URL") else ["sqlite", "postgresql"]
@@ -238,19 +237,19 @@ def met(app):
 
 
 @pytest.fixture
-def redis_url(tmp_path):
-    """A real redis-server on 127.0.0.1, started and stopped by the test."""
-    server = shutil.which("redis-server")
-    if server is None:
+def redis_server(tmp_path):
+    """A real redis-server on 127.0.0.1, started by the test (which may stop and start it again) and stopped after."""
+    if shutil.which("redis-server") is None:
         pytest.fail("redis-server is missing: install it with `apt-get install -y redis-server`")
-    port = free_port()
-    subprocess.run([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                    "--daemonize", "yes", "--dir", str(tmp_path), "--pidfile", str(tmp_path / "redis.pid")],
-                   check=True, timeout=30)
-    ping = ["redis-cli", "-p", str(port), "ping"]
-    assert wait_until(lambda: subprocess.run(ping, capture_output=True, text=True).stdout.strip() == "PONG", 10)
-    yield f"redis://127.0.0.1:{port}/0"
-    subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], capture_output=True, timeout=30)
+    server = RedisServer(free_port(), tmp_path).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """The URL of a real redis-server on 127.0.0.1, started and stopped by the test."""
+    return redis_server.url
 
 
 @pytest.fixture

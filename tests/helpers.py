@@ -17,6 +17,31 @@ from flasky.schema import VERSION_TABLE, schema_watch
 from flasky.testing import BIN
 
 
+class RedisServer:
+    """A redis-server on 127.0.0.1 keeping nothing on disk, which a test can stop and start again on its port."""
+
+    def __init__(self, port, folder):
+        self.port, self.folder = port, folder
+        self.url = f"redis://127.0.0.1:{port}/0"
+
+    def start(self):
+        """Start it, and return once it answers."""
+        subprocess.run(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+                        "no", "--daemonize", "yes", "--dir", str(self.folder), "--pidfile",
+                        str(self.folder / f"redis-{self.port}.pid")], check=True, timeout=30)
+        assert wait_until(lambda: self._cli("ping") == "PONG", 10), f"redis-server on port {self.port} did not start"
+        return self
+
+    def stop(self):
+        """Stop it, and return once its port is closed."""
+        self._cli("shutdown", "nosave")
+        assert wait_until(lambda: self._cli("ping") != "PONG", 10), f"redis-server on port {self.port} did not stop"
+
+    def _cli(self, *command):
+        return subprocess.run(["redis-cli", "-p", str(self.port), *command], capture_output=True, text=True,
+                              timeout=30).stdout.strip()
+
+
 def wait_until(condition, timeout=15, interval=0.05):
     """Poll a condition until it holds (bounded); return its last value."""
     deadline = time.monotonic() + timeout

@@ -600,18 +600,28 @@ def test_the_live_settings_have_defaults_and_read_the_environment(monkeypatch):
     assert (app.config["FLASKY_LIVE_KEEP_EVENTS"], app.config["FLASKY_LIVE_MAX_EVENTS"]) == (1000, 0)
     assert (app.config["FLASKY_LIVE_SERVER_SLOTS"], app.config["FLASKY_LIVE_STREAM_SHARE"],
             app.config["FLASKY_LIVE_PAGE_SLOTS"]) == (0, 0.75, 8)
-    for name, value in (("FLASKY_LIVE_FEED", "off"), ("FLASKY_LIVE_STREAMS", "0"), ("FLASKY_LIVE_POLL_SECONDS", "15")):
+    assert (app.config["REDIS_URL"], app.config["FLASKY_LIVE_WAKEUPS"], app.config["FLASKY_LIVE_WAKEUP_POLL_SECONDS"]) == (
+        None, True, 30)
+    assert Hub.KEY in app.extensions and "flasky.live.wakeups" not in app.extensions, "no Redis: the tailer polls"
+    for name, value in (("FLASKY_LIVE_FEED", "off"), ("FLASKY_LIVE_STREAMS", "0"), ("FLASKY_LIVE_POLL_SECONDS", "15"),
+                        ("REDIS_URL", "redis://cache.internal:6379/2"), ("FLASKY_LIVE_WAKEUP_POLL_SECONDS", "45")):
         monkeypatch.setenv(name, value)
     app = create_app("testing")
     assert (app.config["FLASKY_LIVE_FEED"], app.config["FLASKY_LIVE_STREAMS"], app.config["FLASKY_LIVE_POLL_SECONDS"]) == (
         False, 0, 15)
+    assert (app.config["REDIS_URL"], app.config["FLASKY_LIVE_WAKEUP_POLL_SECONDS"]) == ("redis://cache.internal:6379/2", 45)
+    monkeypatch.setenv("FLASKY_LIVE_FEED", "on")
+    assert "flasky.live.wakeups" in create_app("testing").extensions
+    monkeypatch.setenv("FLASKY_LIVE_WAKEUPS", "off")
+    assert "flasky.live.wakeups" not in create_app("testing").extensions
 
 
 @pytest.mark.parametrize("name, value", [("FLASKY_LIVE_KEEP_EVENTS", "5"), ("FLASKY_LIVE_STREAMS", "-1"),
                                          ("FLASKY_LIVE_HEARTBEAT_SECONDS", "0"), ("FLASKY_LIVE_POLL_SECONDS", "x"),
                                          ("FLASKY_LIVE_SERVER_SLOTS", "-4"), ("FLASKY_LIVE_STREAM_SHARE", "1.5"),
                                          ("FLASKY_LIVE_STREAM_SHARE", "-0.1"), ("FLASKY_LIVE_PAGE_SLOTS", "0"),
-                                         ("FLASKY_LIVE_STREAM_SHARE", "half")])
+                                         ("FLASKY_LIVE_STREAM_SHARE", "half"), ("FLASKY_LIVE_WAKEUP_POLL_SECONDS", "0"),
+                                         ("FLASKY_LIVE_WAKEUPS", "maybe")])
 def test_live_settings_the_feed_cannot_work_with_are_refused_by_name(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     with pytest.raises(ValueError, match=name):

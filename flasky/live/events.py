@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, delete, func, insert, select
 from ..extensions import db
 from ..models import GreetingEvent, User, utcnow
 from ..postgres import constant, read_row, reading_connection
+from .wakeup import note_written
 
 SHOWN = 10  # greetings in the panel
 ACTIVE_WINDOW = timedelta(minutes=5)
@@ -48,6 +49,7 @@ def record_greeting(connection, user_id, is_new, now):
     if event_id % PRUNE_EVERY == 0:
         cutoff = event_id - current_app.config["FLASKY_LIVE_KEEP_EVENTS"]
         connection.execute(delete(GreetingEvent).where(GreetingEvent.id <= cutoff))
+    note_written()
     return event_id
 
 
@@ -70,6 +72,7 @@ def reissue_shown():
     every open stream sends it, and a client reconnecting with an older id is behind. The state alone would not always
     tell: a rename changes no event, and a deletion of older events keeps the newest id, which a client reconnecting
     with it would take for up to date."""
+    note_written()  # even with nothing left to show: the panel changed
     connection = db.session.connection()
     shown = connection.execute(
         select(GreetingEvent.id, GreetingEvent.user_id, GreetingEvent.is_new, GreetingEvent.created_at)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..extensions import db
 from ..schema import schema_watch
 from .events import current_state
+from .wakeup import current_wakeups
 
 logger = logging.getLogger("flasky.live")
 
@@ -96,18 +97,28 @@ class Hub:
         changed.set()
 
     def _tail(self):
-        """Read the table's state every FLASKY_LIVE_TAIL_SECONDS while streams are open, waking them on a change."""
+        """Read the table's state while streams are open, waking them on a change: when a wake-up from Redis comes
+        (wakeup.py), else every FLASKY_LIVE_TAIL_SECONDS."""
         with self.app.app_context():
             engine = db.engine
         interval = self.app.config["FLASKY_LIVE_TAIL_SECONDS"]
+        wakeups = current_wakeups(self.app)
+        listener = wakeups and wakeups.listener(self.app.config["FLASKY_LIVE_WAKEUP_POLL_SECONDS"], interval)
         failing = False
-        while True:
-            with self.lock:
-                if self.streams <= 0:
-                    self.tailer = self.state = None
-                    return
-            failing = self.tail_once(engine, failing)
-            time.sleep(interval)
+        try:
+            while True:
+                with self.lock:
+                    if self.streams <= 0:
+                        self.tailer = self.state = None
+                        return
+                failing = self.tail_once(engine, failing)
+                if listener:
+                    listener.wait(stopping=lambda: self.streams <= 0 or self.closing)
+                else:
+                    time.sleep(interval)
+        finally:
+            if listener:
+                listener.close()
 
     def tail_once(self, engine, failing):
         """Read the table's state once, waking the streams on a change; return whether the read failed. A failure is

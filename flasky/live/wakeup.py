@@ -1,0 +1,186 @@
+"""Wake-ups across processes and machines: a commit that wrote greeting events publishes a hint on Redis, and each
+process's tailer (hub.py) reads the events table when one arrives instead of every FLASKY_LIVE_TAIL_SECONDS.
+
+The table stays the truth (a stream's Last-Event-ID, the panel's state); a hint only says "read it now". So a lost
+hint costs at most one slow poll (FLASKY_LIVE_WAKEUP_POLL_SECONDS), and while Redis cannot be reached the tailer
+polls as it does without Redis. On by default when REDIS_URL is set (FLASKY_LIVE_WAKEUPS=off turns it off).
+
+Why Redis pub/sub rather than PostgreSQL's LISTEN/NOTIFY: a transaction that ran NOTIFY takes a lock on the database's
+one notification queue from its pre-commit to its commit, so greetings would commit one at a time site-wide; LISTEN
+needs a connection of its own per process, outside the pool, against max_connections; and a deployment of several
+nodes runs Redis already (the shared rate limit). SQLite has neither, and keeps its tail.
+"""
+
+import logging
+import time
+
+from flask import current_app
+from sqlalchemy import event
+
+from ..extensions import db
+
+logger = logging.getLogger("flasky.live")
+
+KEY = "flasky.live.wakeups"  # in app.extensions, when wake-ups are on
+CHANNEL = "flasky:live:greetings"
+WRITTEN = "flasky.live.written"  # in a session's info: its transaction wrote greeting events
+# How long Redis may take to answer before a publisher or a tailer gives up on it: a dead Redis must not hold a POST.
+REDIS_TIMEOUT_SECONDS = 0.5
+# After a failure, how long a publisher leaves Redis alone, and a tailer waits before subscribing again.
+RETRY_SECONDS = 5.0
+# How often a waiting tailer looks up from Redis to see whether it should stop (its last stream closed).
+STOP_CHECK_SECONDS = 1.0
+
+
+class Wakeups:
+    """One process's way to Redis for wake-ups: publish after a commit, and subscribe for its tailer."""
+
+    def __init__(self, url):
+        # Imported here, with the app: gunicorn's master imports flasky.serving, hence this module, before a gevent
+        # worker patches ssl, which redis-py imports by name (gevent then warns that it could not patch it).
+        from redis import Redis, RedisError
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        # No connection until the first publish or subscription (redis-py connects lazily, and again after a fork);
+        # one try each, not redis-py's default three.
+        self.redis = Redis.from_url(url, socket_timeout=REDIS_TIMEOUT_SECONDS,
+                                    socket_connect_timeout=REDIS_TIMEOUT_SECONDS, retry=Retry(NoBackoff(), 0))
+        self.errors = RedisError
+        self.quiet_until = 0.0  # time.monotonic() before which publish() does not try (Redis just failed)
+        self.told_failing = False
+
+    def publish(self):
+        """Tell every process that greeting events were committed; a failure is logged once and never reaches the
+        request that committed them (the other processes read the table at their next poll)."""
+        if time.monotonic() < self.quiet_until:
+            return
+        try:
+            self.redis.publish(CHANNEL, b"")
+        except self.errors as error:
+            self.quiet_until = time.monotonic() + RETRY_SECONDS
+            if not self.told_failing:
+                self.told_failing = True
+                logger.warning("Live feed: cannot publish wake-ups to Redis (%s); other processes see greetings at "
+                               "their next poll", describe(error))
+            return
+        if self.told_failing:
+            self.told_failing = False
+            logger.warning("Live feed: publishing wake-ups to Redis again")
+
+    def close(self):
+        """Close the publisher's connections (an app that is done with; redis-py opens them again if used)."""
+        self.redis.close()
+
+    def listener(self, poll_seconds, fallback_seconds):
+        """Return a subscription for a tailer that reads the table every poll_seconds, or every fallback_seconds while
+        Redis cannot be reached."""
+        return Listener(self, poll_seconds, fallback_seconds)
+
+
+class Listener:
+    """A tailer's subscription to wake-ups, on a connection of its own: wait for one, or for a poll's time."""
+
+    def __init__(self, wakeups, poll_seconds, fallback_seconds):
+        self.redis, self.errors = wakeups.redis, wakeups.errors
+        self.poll_seconds, self.fallback_seconds = poll_seconds, fallback_seconds
+        self.pubsub = None  # subscribed (the subscription confirmed), or None
+        self.retry_at = 0.0  # time.monotonic() before which no new subscription is tried
+        self.told_failing = False
+
+    def wait(self, stopping):
+        """Return when a wake-up arrives (after taking any others already queued: one read answers them all), the
+        poll's time passes or stopping() says so; while Redis cannot be reached, after the fallback's time. It
+        returns at once on subscribing: the caller's next read then sees whatever was committed before a hint could
+        reach it."""
+        if self.pubsub is None:
+            if not self._subscribe():
+                time.sleep(self.fallback_seconds)
+            return
+        deadline = time.monotonic() + self.poll_seconds
+        try:
+            while (left := deadline - time.monotonic()) > 0 and not stopping():
+                if self._is_wakeup(self.pubsub.get_message(timeout=min(left, STOP_CHECK_SECONDS))):
+                    while self._is_wakeup(self.pubsub.get_message(timeout=0)):
+                        pass
+                    return
+        except self.errors as error:
+            self._failed(error)
+
+    def close(self):
+        """Drop the subscription and its connection."""
+        if self.pubsub is not None:
+            self.pubsub.close()
+            self.pubsub = None
+
+    def _subscribe(self):
+        """Subscribe, waiting for Redis to confirm it; False (logged once) when Redis cannot be reached."""
+        if time.monotonic() < self.retry_at:
+            return False
+        pubsub = self.redis.pubsub()
+        try:
+            pubsub.subscribe(CHANNEL)
+            confirmed = pubsub.get_message(timeout=REDIS_TIMEOUT_SECONDS)
+            if not confirmed or confirmed["type"] != "subscribe":
+                raise self.errors("no confirmation of the subscription")
+        except self.errors as error:
+            pubsub.close()
+            self._failed(error)
+            return False
+        self.pubsub = pubsub
+        if self.told_failing:
+            self.told_failing = False
+            logger.warning("Live feed: wake-ups from Redis again")
+        return True
+
+    def _failed(self, error):
+        """Fall back to polling until RETRY_SECONDS have passed, saying so once."""
+        self.close()
+        self.retry_at = time.monotonic() + RETRY_SECONDS
+        if not self.told_failing:
+            self.told_failing = True
+            logger.warning("Live feed: no wake-ups from Redis (%s); reading greeting events every %s s until it "
+                           "is back", describe(error), self.fallback_seconds)
+
+    @staticmethod
+    def _is_wakeup(message):
+        return message is not None and message["type"] == "message"
+
+
+def describe(error):
+    """Name a Redis error in a log line: its type and first line."""
+    return f"{type(error).__name__}: {(str(error).strip().splitlines() or [''])[0][:200]}"
+
+
+def note_written():
+    """Mark the current transaction as one that wrote greeting events: its commit publishes a wake-up."""
+    db.session.info[WRITTEN] = True
+
+
+def _publish_after_commit(session):
+    """Publish a wake-up once a transaction that wrote greeting events has committed (never before: a process woken
+    early would read the table without them)."""
+    if session.info.pop(WRITTEN, False):
+        wakeups = current_wakeups(current_app)
+        if wakeups is not None:
+            wakeups.publish()
+
+
+def _forget_after_rollback(session):
+    """A rolled-back transaction wrote nothing to announce."""
+    session.info.pop(WRITTEN, None)
+
+
+def init_app(app):
+    """Give the app its way to Redis when REDIS_URL is set and wake-ups are on, and have the session publish after a
+    commit that wrote greeting events (one listener for every app: they share the session class)."""
+    if app.config["REDIS_URL"] and app.config["FLASKY_LIVE_WAKEUPS"]:
+        app.extensions[KEY] = Wakeups(app.config["REDIS_URL"])
+    for name, listener in (("after_commit", _publish_after_commit), ("after_rollback", _forget_after_rollback)):
+        if not event.contains(db.session, name, listener):
+            event.listen(db.session, name, listener)
+
+
+def current_wakeups(app):
+    """Return the app's wake-ups, or None when it polls."""
+    return app.extensions.get(KEY)
