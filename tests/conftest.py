@@ -237,20 +237,48 @@ def met(app):
     return met
 
 
+class RedisServer:
+    """A real redis-server on 127.0.0.1 that a test can stop and start again on the same port (nothing saved)."""
+
+    def __init__(self, folder):
+        self.folder, self.port = folder, free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        """Start the server and wait (bounded) until it answers PING."""
+        server = shutil.which("redis-server")
+        if server is None:
+            pytest.fail("redis-server is missing: install it with `apt-get install -y redis-server`")
+        subprocess.run([server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                        "--daemonize", "yes", "--dir", str(self.folder), "--pidfile", str(self.folder / "redis.pid")],
+                       check=True, timeout=30)
+        assert wait_until(lambda: self.cli("ping") == "PONG", 10)
+        return self
+
+    def stop(self):
+        """Shut the server down, and wait (bounded) until its port is closed."""
+        self.cli("shutdown", "nosave")
+        assert wait_until(lambda: self.cli("ping") != "PONG", 10)
+
+    def cli(self, *command):
+        """Run a redis-cli command against the server; return what it printed."""
+        result = subprocess.run(["redis-cli", "-p", str(self.port), *command], capture_output=True, text=True,
+                                timeout=30)
+        return result.stdout.strip()
+
+
 @pytest.fixture
-def redis_url(tmp_path):
-    """A real redis-server on 127.0.0.1, started and stopped by the test."""
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.fail("redis-server is missing: install it with `apt-get install -y redis-server`")
-    port = free_port()
-    subprocess.run([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                    "--daemonize", "yes", "--dir", str(tmp_path), "--pidfile", str(tmp_path / "redis.pid")],
-                   check=True, timeout=30)
-    ping = ["redis-cli", "-p", str(port), "ping"]
-    assert wait_until(lambda: subprocess.run(ping, capture_output=True, text=True).stdout.strip() == "PONG", 10)
-    yield f"redis://127.0.0.1:{port}/0"
-    subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], capture_output=True, timeout=30)
+def redis_server(tmp_path):
+    """A real, running redis-server on 127.0.0.1 (a RedisServer), stopped after the test."""
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """The URL of a real redis-server on 127.0.0.1, started and stopped by the test."""
+    return redis_server.url
 
 
 @pytest.fixture
