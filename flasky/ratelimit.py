@@ -5,7 +5,7 @@ import logging
 from urllib.parse import urlsplit
 
 from flask import current_app, request
-from flask.logging import default_handler, has_level_handler
+from flask.logging import default_handler
 from flask_limiter.constants import ConfigVars
 
 from .extensions import limiter
@@ -61,8 +61,18 @@ def show_limiter_log():
     if limiter_log.level == logging.NOTSET:
         limiter_log.setLevel(logging.INFO)
     limiter_log.addFilter(storage_news_only)  # once: a logger keeps one of each filter
-    if not has_level_handler(limiter_log):
+    if not writes_somewhere(limiter_log):
         limiter_log.addHandler(default_handler)
+
+
+def writes_somewhere(logger):
+    """Tell whether a logger's records reach a handler that writes them (Flask's has_level_handler() would count the
+    NullHandler that Flask-Limiter gives its logger)."""
+    while logger:
+        if any(not isinstance(handler, logging.NullHandler) for handler in logger.handlers):
+            return True
+        logger = logger.parent if logger.propagate else None
+    return False
 
 
 def storage_news_only(record):
