@@ -7,7 +7,9 @@ from urllib.parse import urlsplit
 from flask import current_app, request
 from flask.logging import default_handler
 from flask_limiter.constants import ConfigVars
+from limits.errors import ConfigurationError
 
+from .config import StartupError
 from .extensions import limiter
 
 # Settings that put a limit on every route (or, for the fallback, on every route while the storage is down).
@@ -49,7 +51,14 @@ def init_app(app):
     if storage_scheme(app) in REDIS_SCHEMES and not config.get(ConfigVars.STORAGE_OPTIONS):
         timeout = config["REDIS_TIMEOUT"]
         config[ConfigVars.STORAGE_OPTIONS] = {"socket_connect_timeout": timeout, "socket_timeout": timeout}
-    limiter.init_app(app)
+    try:
+        limiter.init_app(app)
+    except ConfigurationError as error:  # a scheme limits does not know, or its client missing: one line, no URL
+        uri = config["RATELIMIT_STORAGE_URI"]
+        variable = "REDIS_URL" if uri == config.get("REDIS_URL") else "RATELIMIT_STORAGE_URI"
+        reason = str(error).replace(uri, f"a {storage_scheme(app)!r} URL")
+        raise StartupError(f"{variable} is not a storage the rate limits can use: {reason} (give one like "
+                           "redis://host:6379/0)") from None
     app.extensions[APP_WIDE_KEY] = any(config.get(name) for name in APP_WIDE_LIMITS)
     show_limiter_log()
 

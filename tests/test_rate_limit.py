@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from flasky import create_app
+from flasky.config import StartupError
 from flasky.extensions import db, limiter
 from flasky.models import User
 from flasky.ratelimit import STORAGE_RECOVERED, no_limit_applies
@@ -125,6 +126,21 @@ def test_the_limits_are_counted_in_redis_url_unless_ratelimit_storage_uri_says_o
     assert config.get("RATELIMIT_STORAGE_OPTIONS") == expected_options
     assert config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] is True
     assert not config.get("RATELIMIT_IN_MEMORY_FALLBACK"), "no limit on every route while the storage is down"
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"REDIS_URL": "localhost:6379"}, "REDIS_URL is not a storage the rate limits can use: unknown storage scheme : a "
+                                      "'localhost' URL (give one like redis://host:6379/0)"),
+    ({"REDIS_URL": "redis://h:1/0", "RATELIMIT_STORAGE_URI": "http://user:secret@h/"},
+     "RATELIMIT_STORAGE_URI is not a storage the rate limits can use: unknown storage scheme : a 'http' URL (give one "
+     "like redis://host:6379/0)"),
+], ids=["redis-url-without-scheme", "storage-uri-of-the-web"])
+def test_a_storage_the_limiter_cannot_use_refuses_to_start_in_one_line_without_the_url(monkeypatch, env, message):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(StartupError) as refused:
+        create_app("development")
+    assert refused.value.format_message() == message
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "soon"])
