@@ -98,8 +98,17 @@ class Config:
         # How many proxies in front set each X-Forwarded-* header (0: not trusted), for werkzeug's ProxyFix.
         for header in ("FOR", "PROTO", "HOST", "PORT", "PREFIX"):
             setattr(self, f"PROXY_FIX_X_{header}", env_int(f"PROXY_FIX_X_{header}", 0))
+        # The one Redis of a deployment of several nodes: the rate limits they count together, and the live feed's
+        # wake-ups. None: each process counts alone.
+        self.REDIS_URL = env_str("REDIS_URL")
+        # Seconds the app waits for Redis to connect or answer: a dead Redis must not hold a request up for long.
+        self.REDIS_TIMEOUT = env_float("REDIS_TIMEOUT", 0.5)
         self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
-        self.RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI", "memory://")
+        # None: REDIS_URL when set, else memory:// (flasky.ratelimit.init_app decides, after FLASK_* and overrides).
+        self.RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI")
+        # While the storage is down, count the same limits in each process's memory; the limiter retries it now and
+        # then and goes back to it by itself.
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = env_bool("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
         self.RATELIMIT_NAME_FORM = env_str("RATELIMIT_NAME_FORM", "20 per minute; 200 per hour")
         self.MAIL_SERVER = env_str("MAIL_SERVER")
         self.MAIL_PORT = env_int("MAIL_PORT", 587)
@@ -131,8 +140,6 @@ class Config:
         self.FLASKY_MAIL_DIGEST_LIMIT = env_int("FLASKY_MAIL_DIGEST_LIMIT", 5)
         self.FLASKY_MAIL_DIGEST_WINDOW = env_float("FLASKY_MAIL_DIGEST_WINDOW", 600.0)
         self.CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
-        # The one Redis of a deployment of several nodes: the live feed's wake-ups (and the shared rate limit).
-        self.REDIS_URL = env_str("REDIS_URL")
         # The home page's live "Recently greeted" panel and its event stream (off: no panel, the routes 404).
         self.FLASKY_LIVE_FEED = env_bool("FLASKY_LIVE_FEED", True)
         # Which servers hold streams, and how many (flasky/live/capacity.py): the most a process holds whatever its
@@ -165,6 +172,8 @@ class Config:
         for name, lowest in LIVE_MINIMUMS.items():
             if not config.get(name, lowest) >= lowest:
                 raise ValueError(f"{name} must be at least {lowest}, not {config.get(name)!r}")
+        if not config.get("REDIS_TIMEOUT", 1) > 0:
+            raise ValueError(f"REDIS_TIMEOUT must be more than 0 seconds, not {config.get('REDIS_TIMEOUT')!r}")
         if not config.get("FLASKY_LIVE_STREAM_SHARE", 0) <= 1:
             raise ValueError(f"FLASKY_LIVE_STREAM_SHARE must be at most 1, not {config.get('FLASKY_LIVE_STREAM_SHARE')!r}")
 

@@ -1,10 +1,11 @@
 """/healthz: whether the app can serve, for load balancers and monitors: its database answers, and its schema is the
-code's (flasky/schema.py)."""
+code's (flasky/schema.py); and where its rate limits are counted (a Redis outage is reported, never a 503)."""
 
 from flask import Blueprint, current_app
 
 from .database import DATABASE_UNAVAILABLE
 from .extensions import db, limiter
+from .ratelimit import storage_health
 from .schema import schema_watch
 
 bp = Blueprint("health", __name__)
@@ -14,7 +15,7 @@ bp = Blueprint("health", __name__)
 @limiter.exempt
 def healthz():
     """Report 200 when the database answers and its schema is at (or past) the code's head, else 503 with
-    Retry-After; one query, and never the session."""
+    Retry-After; one query, at most one Redis PING, and never the session."""
     watch = schema_watch(current_app)
     try:
         with db.engine.connect() as connection:
@@ -26,6 +27,7 @@ def healthz():
     else:
         body = {"status": "ok" if schema.serves else "unavailable", "database": "ok", "schema": schema.status,
                 "revision": schema.revision, "head": schema.head}
+    body["ratelimit"] = storage_health(current_app)
     response = current_app.json.response(body)
     if body["status"] != "ok":
         response.status_code = 503

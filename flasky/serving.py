@@ -20,6 +20,7 @@ from .config import StartupError
 
 from .live.capacity import SLOTS_KEY
 from .live.hub import close_hub
+from .ratelimit import unshared_limits_warning
 
 # Files a worker needs besides its connections: the listening socket, database files and connections, logs.
 SPARE_FILES = 64
@@ -39,6 +40,14 @@ class StreamWorker(GeventWorker):
             raise AppImportError(error.format_message()) from None
         self.flask_app = self.wsgi
         self.wsgi = with_slots(self.wsgi, self.worker_connections)
+        if self.age == 1:  # the master's first worker: said once per master, not again by each worker it restarts
+            self.warn_unshared_limits()
+
+    def warn_unshared_limits(self):
+        """Warn when the app counts its rate limits in each worker's memory while the master runs several workers."""
+        warning = unshared_limits_warning(self.flask_app, self.cfg.workers)
+        if warning:
+            self.log.warning(warning)
 
     def handle_exit(self, sig, frame):
         super().handle_exit(sig, frame)

@@ -29,15 +29,16 @@ class RedisServer:
         subprocess.run(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
                         "no", "--daemonize", "yes", "--dir", str(self.folder), "--pidfile",
                         str(self.folder / f"redis-{self.port}.pid")], check=True, timeout=30)
-        assert wait_until(lambda: self._cli("ping") == "PONG", 10), f"redis-server on port {self.port} did not start"
+        assert wait_until(lambda: self.cli("ping") == "PONG", 10), f"redis-server on port {self.port} did not start"
         return self
 
     def stop(self):
         """Stop it, and return once its port is closed."""
-        self._cli("shutdown", "nosave")
-        assert wait_until(lambda: self._cli("ping") != "PONG", 10), f"redis-server on port {self.port} did not stop"
+        self.cli("shutdown", "nosave")
+        assert wait_until(lambda: self.cli("ping") != "PONG", 10), f"redis-server on port {self.port} did not stop"
 
-    def _cli(self, *command):
+    def cli(self, *command):
+        """Run a redis-cli command against the server; return what it printed."""
         return subprocess.run(["redis-cli", "-p", str(self.port), *command], capture_output=True, text=True,
                               timeout=30).stdout.strip()
 
@@ -54,6 +55,8 @@ def wait_until(condition, timeout=15, interval=0.05):
 VERSIONS = Path(__file__).resolve().parent.parent / "flasky" / "migrations" / "versions"
 REVISIONS = sorted(path.name[:4] for path in VERSIONS.glob("[0-9]*.py"))
 HEAD = REVISIONS[-1]
+# /healthz's report of the rate limits under the testing configuration, which turns them off.
+LIMITS_OFF = {"storage": None, "shared": False, "status": "off"}
 
 
 def create_schema():

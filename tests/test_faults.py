@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from flasky import create_app
 from flasky.extensions import db as _db
 from flasky.testing import free_port
-from tests.helpers import HEAD, create_schema, wait_until
+from tests.helpers import HEAD, LIMITS_OFF, create_schema, wait_until
 
 UNAVAILABLE = "We cannot store or look up names right now. Please try again in a little while."
 
@@ -54,7 +54,8 @@ def test_a_sqlite_directory_gone_is_a_503_and_the_app_recovers_when_it_is_back(m
     assert app.test_client().get("/user/Alice").status_code == 503
     health = app.test_client().get("/healthz")
     assert (health.status_code, health.json) == (503, {"status": "unavailable", "database": "unavailable",
-                                                       "schema": None, "revision": None, "head": HEAD})
+                                                       "schema": None, "revision": None, "head": HEAD,
+                                                       "ratelimit": LIMITS_OFF})
     assert health.headers["Retry-After"] == "30"
     [line] = database_log_lines(caplog)[:1]
     assert "OperationalError: unable to open database file" in line.getMessage()
@@ -64,7 +65,7 @@ def test_a_sqlite_directory_gone_is_a_503_and_the_app_recovers_when_it_is_back(m
     assert submit(app, "Alice", htmx).status_code == (200 if htmx else 303)
     assert app.test_client().get("/user/Alice").status_code == 200
     assert app.test_client().get("/healthz").json == {"status": "ok", "database": "ok", "schema": "ok", "revision": HEAD,
-                                                      "head": HEAD}
+                                                      "head": HEAD, "ratelimit": LIMITS_OFF}
 
 
 def test_a_read_only_sqlite_database_is_a_503_and_nothing_is_stored(make_app, tmp_path, caplog):
@@ -162,7 +163,8 @@ def test_a_connection_in_steady_use_is_lent_without_a_ping_and_an_idle_one_is_pi
 def test_healthz_reports_ok_as_json_without_a_session_or_cache(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok", "schema": "ok", "revision": HEAD, "head": HEAD}
+    assert response.json == {"status": "ok", "database": "ok", "schema": "ok", "revision": HEAD, "head": HEAD,
+                             "ratelimit": LIMITS_OFF}
     assert "Set-Cookie" not in response.headers
     assert response.headers["Cache-Control"] == "no-store"
 

@@ -16,7 +16,7 @@ from flasky.extensions import db
 from flasky.live.hub import Hub
 from flasky.outbox.worker import Worker
 from flasky.testing import BIN
-from tests.helpers import REVISIONS
+from tests.helpers import LIMITS_OFF, REVISIONS
 
 ROOT = Path(flasky.__file__).resolve().parent.parent
 HEAD, PREVIOUS = REVISIONS[-1], REVISIONS[-2]
@@ -59,14 +59,15 @@ def health(client, status):
 def test_healthz_is_503_while_the_schema_is_missing_or_behind_and_says_so_once_each(make_app, fresh_url, caplog):
     client = make_app(SQLALCHEMY_DATABASE_URI=fresh_url).test_client()
     assert health(client, 503) == {"status": "unavailable", "database": "ok", "schema": "missing", "revision": None,
-                                   "head": HEAD}
+                                   "head": HEAD, "ratelimit": LIMITS_OFF}
     assert schema_lines(caplog) == [MISSING_LINE]
     flask_db(fresh_url, "upgrade", PREVIOUS)
     assert health(client, 503) == {"status": "unavailable", "database": "ok", "schema": "behind",
-                                   "revision": PREVIOUS, "head": HEAD}
+                                   "revision": PREVIOUS, "head": HEAD, "ratelimit": LIMITS_OFF}
     assert schema_lines(caplog) == [MISSING_LINE, BEHIND_LINE]
     flask_db(fresh_url, "upgrade")
-    assert health(client, 200) == {"status": "ok", "database": "ok", "schema": "ok", "revision": HEAD, "head": HEAD}
+    assert health(client, 200) == {"status": "ok", "database": "ok", "schema": "ok", "revision": HEAD, "head": HEAD,
+                                   "ratelimit": LIMITS_OFF}
     assert schema_lines(caplog) == [MISSING_LINE, BEHIND_LINE, FIXED_LINE]
     flask_db(fresh_url, "downgrade")
     assert health(client, 503)["schema"] == "behind"
@@ -80,7 +81,8 @@ def test_a_schema_ahead_of_the_code_is_served_as_a_rolling_deploy_s_and_told_onc
     with app.app_context(), db.engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '9001_from_a_newer_deploy'"))
     assert health(app.test_client(), 200) == {"status": "ok", "database": "ok", "schema": "ahead",
-                                              "revision": "9001_from_a_newer_deploy", "head": HEAD}
+                                              "revision": "9001_from_a_newer_deploy", "head": HEAD,
+                                              "ratelimit": LIMITS_OFF}
     [line] = schema_lines(caplog)
     assert line.startswith("Database schema ahead (at 9001_from_a_newer_deploy, which this code's migrations do not "
                            f"know; its head is {HEAD})")

@@ -40,10 +40,11 @@ def fresh_database(backend, tmp_path, request):
     return request.getfixturevalue("postgres").create_database(f"served_{uuid.uuid4().hex[:8]}")
 
 
-def production_server(database_url, log_path, **env):
-    """Return a (not yet started) gunicorn server as the README runs it, its database migrated."""
+def production_server(database_url, log_path, workers=PRODUCTION["workers"], **env):
+    """Return a (not yet started) gunicorn server as the README runs it (with this many workers), its database
+    migrated."""
     port = free_port()
-    server = Gunicorn(port=port, log_path=log_path, **PRODUCTION, env={
+    server = Gunicorn(port=port, log_path=log_path, **{**PRODUCTION, "workers": workers}, env={
         "FLASK_CONFIG": "production",
         "SECRET_KEY": SECRET_KEY,
         "DATABASE_URL": database_url,

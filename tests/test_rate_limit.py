@@ -1,9 +1,17 @@
-"""Rate limiting of the name form: a flood from one client gets a friendly 429 with Retry-After, others go on."""
+"""Rate limiting of the name form: a flood from one client gets a friendly 429 with Retry-After, others go on; the
+counts live in the REDIS_URL all processes share, or in each one's memory while it is down."""
+
+import logging
 
 import pytest
+from sqlalchemy import select
 
 from flasky import create_app
-from flasky.ratelimit import no_limit_applies
+from flasky.config import StartupError
+from flasky.extensions import db, limiter
+from flasky.models import User
+from flasky.ratelimit import STORAGE_RECOVERED, no_limit_applies
+from tests.helpers import wait_until
 
 LIMITED = "Too many requests: You are sending that faster than we can take it. Please wait a moment and try again."
 
@@ -16,7 +24,7 @@ def app_overrides():
 
 def test_testing_config_has_the_limiter_off_and_the_others_on(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "k" * 48)
-    for name in ("RATELIMIT_ENABLED", "RATELIMIT_STORAGE_URI", "RATELIMIT_NAME_FORM"):
+    for name in ("RATELIMIT_ENABLED", "RATELIMIT_STORAGE_URI", "RATELIMIT_NAME_FORM", "REDIS_URL"):
         monkeypatch.delenv(name, raising=False)  # the defaults, whatever the shell has set
     assert create_app("testing").config["RATELIMIT_ENABLED"] is False
     assert create_app("development").config["RATELIMIT_ENABLED"] is True
@@ -90,3 +98,110 @@ def test_the_limiter_skips_only_requests_that_no_limit_applies_to(forget_default
                                  ("POST", "/", False)]:
         with app.test_request_context(url, method=method):
             assert no_limit_applies() is skipped, (method, url)
+
+
+REDIS = "redis://:secret@10.0.0.5:6379/0"
+SENTINEL = "redis+sentinel://10.0.0.6:26379/flasky"
+TIMEOUTS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+
+
+@pytest.mark.parametrize("env, expected_uri, expected_options", [
+    ({}, "memory://", None),
+    ({"REDIS_URL": REDIS}, REDIS, TIMEOUTS),
+    ({"REDIS_URL": REDIS, "REDIS_TIMEOUT": "0.1"}, REDIS, {"socket_connect_timeout": 0.1, "socket_timeout": 0.1}),
+    ({"REDIS_URL": REDIS, "RATELIMIT_STORAGE_URI": SENTINEL}, SENTINEL, TIMEOUTS),
+    ({"REDIS_URL": REDIS, "RATELIMIT_STORAGE_URI": "memory://"}, "memory://", None),
+    ({"FLASK_REDIS_URL": REDIS}, REDIS, TIMEOUTS),
+], ids=["neither", "redis-url", "redis-timeout", "explicit-storage-wins", "explicit-memory-wins", "flask-prefixed"])
+def test_the_limits_are_counted_in_redis_url_unless_ratelimit_storage_uri_says_otherwise(monkeypatch, env,
+                                                                                          expected_uri,
+                                                                                          expected_options):
+    monkeypatch.setenv("SECRET_KEY", "k" * 48)
+    for name in ("RATELIMIT_STORAGE_URI", "RATELIMIT_STORAGE_OPTIONS", "REDIS_URL", "REDIS_TIMEOUT"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    config = create_app("production").config
+    assert config["RATELIMIT_STORAGE_URI"] == expected_uri
+    assert config.get("RATELIMIT_STORAGE_OPTIONS") == expected_options
+    assert config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] is True
+    assert not config.get("RATELIMIT_IN_MEMORY_FALLBACK"), "no limit on every route while the storage is down"
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"REDIS_URL": "localhost:6379"}, "REDIS_URL is not a storage the rate limits can use: unknown storage scheme : a "
+                                      "'localhost' URL (give one like redis://host:6379/0)"),
+    ({"REDIS_URL": "redis://h:1/0", "RATELIMIT_STORAGE_URI": "http://user:secret@h/"},
+     "RATELIMIT_STORAGE_URI is not a storage the rate limits can use: unknown storage scheme : a 'http' URL (give one "
+     "like redis://host:6379/0)"),
+], ids=["redis-url-without-scheme", "storage-uri-of-the-web"])
+def test_a_storage_the_limiter_cannot_use_refuses_to_start_in_one_line_without_the_url(monkeypatch, env, message):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(StartupError) as refused:
+        create_app("development")
+    assert refused.value.format_message() == message
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon"])
+def test_a_redis_timeout_that_is_no_time_refuses_to_start(monkeypatch, value):
+    monkeypatch.setenv("REDIS_TIMEOUT", value)
+    with pytest.raises(ValueError, match="REDIS_TIMEOUT"):
+        create_app("testing")
+
+
+@pytest.fixture
+def limiter_state(monkeypatch):
+    """Put back whether Flask-Limiter (one object per process) counts in its fallback, whatever the test left."""
+    monkeypatch.setattr(limiter, "_storage_dead", False)
+
+
+def limiter_lines(caplog):
+    return [(record.levelname, record.getMessage()) for record in caplog.records if record.name == "flask-limiter"]
+
+
+def redis_count(redis_server):
+    """The name form's count in Redis for the test client's address (0 when Redis holds none)."""
+    keys = redis_server.cli("--scan", "--pattern", "*127.0.0.1/main.greet/3/1/minute").split()
+    return int(redis_server.cli("get", keys[0])) if keys else 0
+
+
+FALLING_BACK = ("WARNING", "Rate limit storage unreachable - falling back to in-memory storage")
+
+
+def test_a_redis_outage_counts_per_process_says_so_once_and_recovers_by_itself(make_app, tmp_path, redis_server,
+                                                                                limiter_state, caplog):
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'flasky.sqlite'}", create_tables=True,
+                   RATELIMIT_ENABLED=True, RATELIMIT_NAME_FORM="3 per minute", REDIS_URL=redis_server.url)
+    client = app.test_client()
+    page = client.get("/")
+
+    def post(name):
+        return client.submit(page, "#name-form", name=name)
+
+    def health():
+        answer = client.get("/healthz")
+        assert answer.status_code == 200, "the app still serves"
+        return answer.json["ratelimit"]
+
+    assert [post(f"Up {n}").status_code for n in range(2)] == [303, 303]
+    assert (redis_count(redis_server), health()) == (2, {"storage": "redis", "shared": True, "status": "ok"})
+
+    redis_server.stop()
+    assert health() == {"storage": "redis", "shared": False, "status": "fallback"}, "one PING tells"
+    answers = [post(f"Down {n}") for n in range(5)]
+    assert [answer.status_code for answer in answers] == [303, 303, 303, 429, 429], "counted afresh in memory"
+    assert answers[-1].text_of("error-heading") == "Too many requests"
+    assert health() == {"storage": "redis", "shared": False, "status": "fallback"}
+    assert limiter_lines(caplog) == [FALLING_BACK]
+    with app.app_context():
+        assert db.session.scalars(select(User.username).order_by(User.id)).all() == [
+            "Up 0", "Up 1", "Down 0", "Down 1", "Down 2"]
+
+    redis_server.start()
+    assert wait_until(lambda: post("Back").status_code and STORAGE_RECOVERED in caplog.text, 40, 0.5)
+    assert health() == {"storage": "redis", "shared": True, "status": "ok"}
+    before = redis_count(redis_server)
+    assert post("Shared").status_code in {303, 429} and redis_count(redis_server) == before + 1, "counted in Redis"
+    assert limiter_lines(caplog) == [FALLING_BACK, ("INFO", STORAGE_RECOVERED)]
+    assert "Traceback" not in caplog.text

@@ -24,8 +24,6 @@ logger = logging.getLogger("flasky.live")
 KEY = "flasky.live.wakeups"  # in app.extensions, when wake-ups are on
 CHANNEL = "flasky:live:greetings"
 WRITTEN = "flasky.live.written"  # in a session's info: its transaction wrote greeting events
-# How long Redis may take to answer before a publisher or a tailer gives up on it: a dead Redis must not hold a POST.
-REDIS_TIMEOUT_SECONDS = 0.5
 # After a failure, how long a publisher leaves Redis alone, and a tailer waits before subscribing again.
 RETRY_SECONDS = 5.0
 # How often a waiting tailer looks up from Redis to see whether it should stop (its last stream closed).
@@ -35,7 +33,7 @@ STOP_CHECK_SECONDS = 1.0
 class Wakeups:
     """One process's way to Redis for wake-ups: publish after a commit, and subscribe for its tailer."""
 
-    def __init__(self, url):
+    def __init__(self, url, timeout):
         # Imported here, with the app: gunicorn's master imports flasky.serving, hence this module, before a gevent
         # worker patches ssl, which redis-py imports by name (gevent then warns that it could not patch it).
         from redis import Redis, RedisError
@@ -43,9 +41,10 @@ class Wakeups:
         from redis.retry import Retry
 
         # No connection until the first publish or subscription (redis-py connects lazily, and again after a fork);
-        # one try each, not redis-py's default three.
-        self.redis = Redis.from_url(url, socket_timeout=REDIS_TIMEOUT_SECONDS,
-                                    socket_connect_timeout=REDIS_TIMEOUT_SECONDS, retry=Retry(NoBackoff(), 0))
+        # one try each, not redis-py's default three; REDIS_TIMEOUT each: a dead Redis must not hold a POST long.
+        self.redis = Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
+                                    retry=Retry(NoBackoff(), 0))
+        self.timeout = timeout
         self.errors = RedisError
         self.quiet_until = 0.0  # time.monotonic() before which publish() does not try (Redis just failed)
         self.told_failing = False
@@ -82,7 +81,7 @@ class Listener:
     """A tailer's subscription to wake-ups, on a connection of its own: wait for one, or for a poll's time."""
 
     def __init__(self, wakeups, poll_seconds, fallback_seconds):
-        self.redis, self.errors = wakeups.redis, wakeups.errors
+        self.redis, self.errors, self.timeout = wakeups.redis, wakeups.errors, wakeups.timeout
         self.poll_seconds, self.fallback_seconds = poll_seconds, fallback_seconds
         self.pubsub = None  # subscribed (the subscription confirmed), or None
         self.retry_at = 0.0  # time.monotonic() before which no new subscription is tried
@@ -120,7 +119,7 @@ class Listener:
         pubsub = self.redis.pubsub()
         try:
             pubsub.subscribe(CHANNEL)
-            confirmed = pubsub.get_message(timeout=REDIS_TIMEOUT_SECONDS)
+            confirmed = pubsub.get_message(timeout=self.timeout)
             if not confirmed or confirmed["type"] != "subscribe":
                 raise self.errors("no confirmation of the subscription")
         except self.errors as error:
@@ -175,7 +174,7 @@ def init_app(app):
     """Give the app its way to Redis when REDIS_URL is set and wake-ups are on, and have the session publish after a
     commit that wrote greeting events (one listener for every app: they share the session class)."""
     if app.config["REDIS_URL"] and app.config["FLASKY_LIVE_WAKEUPS"]:
-        app.extensions[KEY] = Wakeups(app.config["REDIS_URL"])
+        app.extensions[KEY] = Wakeups(app.config["REDIS_URL"], app.config["REDIS_TIMEOUT"])
     for name, listener in (("after_commit", _publish_after_commit), ("after_rollback", _forget_after_rollback)):
         if not event.contains(db.session, name, listener):
             event.listen(db.session, name, listener)
