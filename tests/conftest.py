@@ -1,8 +1,6 @@
 """Shared fixtures: an app on a fresh database (SQLite and PostgreSQL), its htmx-aware client, a real SMTP server."""
 
 import os
-import shutil
-import subprocess
 from datetime import datetime, timedelta
 
 import pytest
@@ -14,14 +12,14 @@ from flasky.live.capacity import SLOTS_KEY
 from flasky.models import OutboxMessage, Role, User
 from flasky.outbox import DELIVERY_KEY
 from flasky.outbox.worker import Worker
-from flasky.testing import HtmxClient, free_port
+from flasky.testing import HtmxClient
 from flasky.text import search_key
 from tests.postgres import PostgresCluster, PostgresUnavailable
-from tests.smtp_sink import SMTPServer
+from tests.smtp_sink import running_smtp_server
 
 # The shared helpers check pages too: pytest rewrites their asserts as it does the tests', for the same failure reports.
 pytest.register_assert_rewrite("tests.helpers", "tests.browser.helpers")
-from tests.helpers import create_schema, drop_schema, wait_until  # noqa: E402  (after the rewrite is registered)
+from tests.helpers import create_schema, drop_schema, redis_server  # noqa: E402  (after the rewrite is registered)
 
 # Every test that uses a database runs once per backend, unless TEST_DATABASE_URL pins one.
 BACKENDS = ["custom"] if os.environ.get("TEST_DATABASE_URL") else ["sqlite", "postgresql"]
@@ -240,27 +238,15 @@ def met(app):
 @pytest.fixture
 def redis_url(tmp_path):
     """A real redis-server on 127.0.0.1, started and stopped by the test."""
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.fail("redis-server is missing: install it with `apt-get install -y redis-server`")
-    port = free_port()
-    subprocess.run([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                    "--daemonize", "yes", "--dir", str(tmp_path), "--pidfile", str(tmp_path / "redis.pid")],
-                   check=True, timeout=30)
-    ping = ["redis-cli", "-p", str(port), "ping"]
-    assert wait_until(lambda: subprocess.run(ping, capture_output=True, text=True).stdout.strip() == "PONG", 10)
-    yield f"redis://127.0.0.1:{port}/0"
-    subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], capture_output=True, timeout=30)
+    with redis_server(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
 def smtp_server():
     """A running SMTP server; `.mailbox` holds what it received."""
-    server = SMTPServer(free_port()).start()
-    yield server
-    if server.mailbox.hold is not None:
-        server.mailbox.hold.set()
-    server.stop()
+    with running_smtp_server() as server:
+        yield server
 
 
 @pytest.fixture
