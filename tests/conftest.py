@@ -1,7 +1,6 @@
 """Shared fixtures: an app on a fresh database (SQLite and PostgreSQL), its htmx-aware client, a real SMTP server."""
 
 import os
-import shutil
 from datetime import datetime, timedelta
 
 import pytest
@@ -13,14 +12,14 @@ from flasky.live.capacity import SLOTS_KEY
 from flasky.models import OutboxMessage, Role, User
 from flasky.outbox import DELIVERY_KEY
 from flasky.outbox.worker import Worker
-from flasky.testing import HtmxClient, free_port
+from flasky.testing import HtmxClient
 from flasky.text import search_key
 from tests.postgres import PostgresCluster, PostgresUnavailable
-from tests.smtp_sink import SMTPServer
+from tests.smtp_sink import running_smtp_server
 
 # The shared helpers check pages too: pytest rewrites their asserts as it does the tests', for the same failure reports.
 pytest.register_assert_rewrite("tests.helpers", "tests.browser.helpers")
-from tests.helpers import RedisServer, create_schema, drop_schema  # noqa: E402  (after the rewrite is registered)
+from tests.helpers import create_schema, drop_schema, running_redis  # noqa: E402  (after the rewrite is registered)
 
 # Every test that uses a database runs once per backend, unless TEST_DATABASE_URL pins one.
 BACKENDS = ["custom"] if os.environ.get("TEST_DATABASE_URL") else ["sqlite", "postgresql"]
@@ -238,12 +237,9 @@ def met(app):
 
 @pytest.fixture
 def redis_server(tmp_path):
-    """A real redis-server on 127.0.0.1, started by the test (which may stop and start it again) and stopped after."""
-    if shutil.which("redis-server") is None:
-        pytest.fail("redis-server is missing: install it with `apt-get install -y redis-server`")
-    server = RedisServer(free_port(), tmp_path).start()
-    yield server
-    server.stop()
+    """A real redis-server on 127.0.0.1 (a RedisServer), which the test may stop and start again; stopped after."""
+    with running_redis(tmp_path) as server:
+        yield server
 
 
 @pytest.fixture
@@ -255,11 +251,8 @@ def redis_url(redis_server):
 @pytest.fixture
 def smtp_server():
     """A running SMTP server; `.mailbox` holds what it received."""
-    server = SMTPServer(free_port()).start()
-    yield server
-    if server.mailbox.hold is not None:
-        server.mailbox.hold.set()
-    server.stop()
+    with running_smtp_server() as server:
+        yield server
 
 
 @pytest.fixture

@@ -1,20 +1,25 @@
 """Helpers the HTTP tests share: a bounded poll, a schema made and dropped, an expired form, the English left on a page, the directory's names,
-a Celery worker process."""
+a Celery worker process, a redis-server, and a real server's name form and event streams."""
 
 import contextlib
+import queue
 import re
+import shutil
 import subprocess
+import threading
 import time
 from pathlib import Path
 
 import itsdangerous.timed
+import pytest
+import requests
 from alembic.runtime.migration import MigrationContext
 from flask import current_app
 from sqlalchemy import text
 
 from flasky.extensions import db
 from flasky.schema import VERSION_TABLE, schema_watch
-from flasky.testing import BIN
+from flasky.testing import BIN, free_port, soup_of
 
 
 class RedisServer:
@@ -26,6 +31,8 @@ class RedisServer:
 
     def start(self):
         """Start it, and return once it answers."""
+        if shutil.which("redis-server") is None:
+            pytest.fail("redis-server is missing: install it with `apt-get install -y redis-server`")
         subprocess.run(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
                         "no", "--daemonize", "yes", "--dir", str(self.folder), "--pidfile",
                         str(self.folder / f"redis-{self.port}.pid")], check=True, timeout=30)
@@ -132,3 +139,75 @@ def celery_worker_process(env, log_path):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(10)
+
+
+@contextlib.contextmanager
+def running_redis(folder):
+    """Run a RedisServer on a free port, its files in folder, for the length of a with block; yield it."""
+    server = RedisServer(free_port(), folder).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+# --- a real server's name form and streams, over HTTP (`server` is anything with .url(path)) ------------------
+
+
+def load_form(session, server):
+    """GET / and return the CSRF token of the name form."""
+    page = session.get(server.url("/"), timeout=30)
+    assert page.status_code == 200
+    return soup_of(page).select_one("#csrf_token")["value"]
+
+
+def submit(session, server, name, *, htmx=False, token=None):
+    """Submit a name as a browser (no redirects followed) or as htmx."""
+    data = {"csrf_token": token or load_form(session, server), "name": name}
+    headers = {"HX-Request": "true"} if htmx else {}
+    return session.post(server.url("/"), data=data, headers=headers, allow_redirects=False, timeout=30)
+
+
+class Stream:
+    """An open event stream read by a thread of its own (requests, stream=True): its greetings events queue up."""
+
+    def __init__(self, url, headers=None, **options):
+        """Open the stream; `options` go to requests.get (verify=...)."""
+        self.response = requests.get(url, headers=headers or {}, stream=True, timeout=(5, 30), **options)
+        self.events, self.buffer = queue.Queue(), ""
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        try:
+            for chunk in self.response.iter_content(chunk_size=None, decode_unicode=True):
+                self.buffer += chunk
+                while "\n\n" in self.buffer:
+                    block, self.buffer = self.buffer.split("\n\n", 1)
+                    fields = [line.partition(": ") for line in block.split("\n")]
+                    if any(name == "event" for name, _, _ in fields):
+                        self.events.put({"id": next(value for name, _, value in fields if name == "id"),
+                                         "data": "\n".join(value for name, _, value in fields if name == "data")})
+        except (requests.RequestException, AttributeError, ValueError):  # closed by the test (or the server)
+            pass
+
+    def next_event(self, timeout):
+        """Return the next greetings event (id, data) within timeout seconds, or None."""
+        try:
+            return self.events.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def ended(self):
+        """Tell whether the stream is over: the server (or the test) closed it, and every event read is queued."""
+        return not self.thread.is_alive()
+
+    def close(self):
+        self.response.close()
+        self.thread.join(timeout=5)
+
+
+def stream_url(server, session):
+    """GET / and return the URL its panel's stream starts from (the state the page shows)."""
+    page = session.get(server.url("/"), timeout=30)
+    return server.url(soup_of(page).select_one("#live-greetings")["sse-connect"])

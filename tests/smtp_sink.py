@@ -1,11 +1,14 @@
 """A real SMTP server for the mail tests (aiosmtpd on 127.0.0.1), keeping what it receives."""
 
 import asyncio
+import contextlib
 import email
 import email.policy
 import threading
 
 from aiosmtpd.controller import Controller
+
+from flasky.testing import free_port
 
 
 class Mailbox:
@@ -57,3 +60,15 @@ class SMTPServer:
         if self.controller is not None:
             self.controller.stop()
             self.controller = None
+
+
+@contextlib.contextmanager
+def running_smtp_server():
+    """Run an SMTP server on a free port; afterwards release any messages it holds, and stop it."""
+    server = SMTPServer(free_port()).start()
+    try:
+        yield server
+    finally:
+        if server.mailbox.hold is not None:
+            server.mailbox.hold.set()
+        server.stop()

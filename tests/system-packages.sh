@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install what the test suite starts itself, when missing: redis-server, PostgreSQL and Debian's Chromium
+# Install what the test suite starts itself, when missing: redis-server, PostgreSQL, nginx and Debian's Chromium
 # (never a browser downloaded by Playwright), with a Chinese font for the zh-CN browser tests and screenshots.
 # Uses sudo unless run as root; does nothing when all are there.
 set -euo pipefail
@@ -7,6 +7,7 @@ set -euo pipefail
 need=()
 command -v redis-server >/dev/null || need+=(redis-server)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || need+=(postgresql)
+[ -x /usr/sbin/nginx ] || need+=(nginx)  # tests/test_nginx.py runs it itself; the service apt may start is not used
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 ((${#need[@]})) || exit 0

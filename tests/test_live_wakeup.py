@@ -17,9 +17,9 @@ from flasky.live import wakeup
 from flasky.live.hub import Hub, close_hub
 from flasky.live.wakeup import CHANNEL, current_wakeups
 from flasky.testing import free_port
-from tests.helpers import wait_until
 from tests.test_live import FAST, StreamReader, latest_id, names_in, panel_of
-from tests.test_production_server import Stream, fresh_database, production_server, submit
+from tests.helpers import Stream, submit, wait_until
+from tests.test_production_server import fresh_database, production_server
 
 # The tailers' own poll is far off: within a test, only a wake-up gets a greeting to another process's stream.
 FAR_POLL = 120.0
