@@ -136,6 +136,8 @@ def report(results, args):
              f"{ms(results['on']['fan_out'])} |",
              f"| streams that missed a greeting | {results['off']['missed']} | {results['on']['missed']} |",
              f"| idle: database transactions a second | {results['off']['idle']:.2f} | {results['on']['idle']:.2f} |"]
+    if not args.greetings:
+        del lines[4:7]
     for name in ("htmx_post_known", "htmx_post_new"):
         off, on = (statistics.median(results[mode][name]) for mode in MODES)
         lines.append(f"| {name}, requests/s (median of {args.rounds}) | {off:.0f} | {on:.0f} ({on / off:.2f}×) |")
@@ -174,9 +176,9 @@ def main():
         for round_number in range(args.rounds):
             for mode in MODES:
                 with two_nodes(database_url, redis_url, mode) as nodes:
-                    if round_number == 0:
+                    if round_number == 0:  # --greetings 0 --idle-seconds 0: the POST loads alone
                         results[mode]["fan_out"], results[mode]["missed"] = fan_out(nodes, args)
-                        results[mode]["idle"] = idle(nodes, database_url, args)
+                        results[mode]["idle"] = idle(nodes, database_url, args) if args.idle_seconds else 0.0
                     for name, value in posts(nodes, args).items():
                         results[mode][name].append(value)
                 print(f"round {round_number + 1}, wake-ups {mode}: {results[mode]}", flush=True)

@@ -9,6 +9,7 @@ from sqlalchemy import event, insert, select
 from flasky import create_app
 from flasky.extensions import db as _db
 from flasky.live.capacity import SLOTS_KEY
+from flasky.live.wakeup import current_wakeups
 from flasky.models import OutboxMessage, Role, User
 from flasky.outbox import DELIVERY_KEY
 from flasky.outbox.worker import Worker
@@ -118,6 +119,8 @@ def make_app():
     yield make_app
     for app, created_tables in made:
         stop_delivery_thread(app)
+        if (wakeups := current_wakeups(app)) is not None:
+            wakeups.close()  # its connection to Redis, if a greeting published on it
         with app.app_context():
             if created_tables:
                 drop_schema()

@@ -42,7 +42,6 @@ def two_apps(make_app, database_url):
     for app in made:  # end their streams, and see each tailer stop before the database goes
         close_hub(app)
         assert wait_until(lambda: app.extensions[Hub.KEY].tailer is None, 5)
-        current_wakeups(app).close()
 
 
 @pytest.fixture
