@@ -102,18 +102,21 @@ def fail(message, page=None):
 
 
 def assert_fragment(response, root_id=None):
-    """Assert the response is a fragment, not a page, whose first element outside the out-of-band ones has id
-    root_id (when given); return that element."""
+    """Assert the response is a fragment, not a page, with at least one element; with root_id, that its first
+    element outside the out-of-band ones has that id. Return that element (None for out-of-band swaps only)."""
     __tracebackhide__ = True
     soup = soup_for(response)
     if is_full_page(soup):
         fail("expected a fragment, got a full page", response)
+    if not top_level(soup):
+        fail("expected a fragment, found no element", response)
     swapped = [element for element in top_level(soup) if not element.has_attr("hx-swap-oob")]
-    if not swapped:
-        fail("expected a fragment, found no element outside the out-of-band ones", response)
+    if root_id is not None and not swapped:
+        fail(f"expected the fragment's root to be #{root_id}, found no element outside the out-of-band ones",
+             response)
     if root_id is not None and swapped[0].get("id") != root_id:
         fail(f"expected the fragment's root to be #{root_id}, it is {start_tag(swapped[0])}", response)
-    return swapped[0]
+    return swapped[0] if swapped else None
 
 
 def assert_full_page(response):
