@@ -2,6 +2,7 @@
 SSE client; a second app (tests/todo_app/) tested through the plugin only, as a newcomer would; Flasky's own pages
 linted."""
 
+import ast
 import os
 import shutil
 import textwrap
@@ -43,6 +44,25 @@ def test_the_package_lists_its_public_names_and_loads_each_on_first_use():
         assert getattr(pytest_htmx, name) is not None
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         pytest_htmx.nothing  # noqa: B018
+
+
+def test_the_package_imports_nothing_of_flasky_and_the_plugin_module_only_pytest():
+    imported = {}
+    for path in sorted((ROOT / "pytest_htmx").glob("*.py")):
+        names = imported[path.name] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and not node.level:  # relative imports stay inside
+                names.add(node.module)
+    assert {"flask.testing", "bs4", "werkzeug.routing"} <= set().union(*imported.values()), "the scan sees imports"
+    assert [name for names in imported.values() for name in names if name.partition(".")[0] == "flasky"] == []
+    assert imported["plugin.py"] == {"pytest"}
+
+
+def test_the_guide_documents_every_public_name():
+    guide = (ROOT / "docs" / "testing-htmx.md").read_text(encoding="utf-8")
+    assert [name for name in [*pytest_htmx.__all__, "htmx_client"] if f"`{name}" not in guide] == []
 
 
 def test_the_plugin_imports_nothing_heavy_until_a_test_asks_for_the_client(isolated):
