@@ -11,7 +11,9 @@ or `max_events` events, and returns an `SSEStream`::
     stream.comments                             # heartbeat comments (": ping" gives "ping")
     stream.ended                                # "closed" (the app ended it), "max_events" or "timeout"
 
-`parse_sse(text)` parses a whole stream body already read.
+`parse_sse(text)` parses a whole stream body already read. A read ended by `max_events` or `timeout` leaves the
+stream open until its next chunk, in the reader's thread: a stream holding resources should end by itself in tests
+(after one event, or a short time), so that `sse()` returns with `ended == "closed"` after the app closed it.
 
 Parsing follows the HTML standard's event-stream rules: lines end at CRLF, LF or CR; a blank line ends an event;
 "data" lines are joined with newlines; an event without data is not an event (its id and retry still count); the
@@ -136,6 +138,8 @@ def read_sse(client, path, *, max_events=None, last_event_id=None, timeout=5.0, 
                 chunks.put(chunk.decode() if isinstance(chunk, bytes) else chunk)
                 if done.is_set():
                     break
+        except BaseException as error:  # the view failed mid-stream: the caller's thread raises it
+            chunks.put(error)
         finally:
             response.close()
             chunks.put(None)
@@ -158,6 +162,8 @@ def read_sse(client, path, *, max_events=None, last_event_id=None, timeout=5.0, 
             if chunk is TimeoutError:
                 stream.ended = "timeout"
                 return stream
+            if isinstance(chunk, BaseException):
+                raise chunk
             parser.feed(chunk)
             if max_events is not None and len(stream.events) >= max_events:
                 del stream.events[max_events:]
