@@ -7,9 +7,15 @@ Define an `app` fixture returning your Flask app (in conftest.py), then::
         assert_fragment(swap, "todo-list")
 
 `htmx_client` is an HtmxClient (pytest_htmx.client) for `app`: your app's own test_client_class when that is an
-HtmxClient subclass, else HtmxClient itself. Your conftest's fixtures of the same name win over this one, as pytest
-ranks conftest fixtures above plugins'. This module imports nothing but pytest: Flask and BeautifulSoup load only
-when a test asks for the fixture.
+HtmxClient subclass, else HtmxClient itself. `htmx_server` starts real gunicorn servers (pytest_htmx.servers) and
+stops them after the test::
+
+    def test_the_page_through_gunicorn(htmx_server):
+        server = htmx_server("myapp:create_app()", workers=2, ready_path="/")
+        assert_full_page(requests.get(server.url("/")))
+
+Your conftest's fixtures of the same names win over these, as pytest ranks conftest fixtures above plugins'. This
+module imports nothing but pytest: Flask and BeautifulSoup load only when a test asks for a fixture.
 """
 
 import pytest
@@ -24,6 +30,24 @@ def htmx_client(app):
     if not (isinstance(client_class, type) and issubclass(client_class, HtmxClient)):
         client_class = HtmxClient
     return client_class(app, app.response_class, use_cookies=True)
+
+
+@pytest.fixture
+def htmx_server():
+    """Start real gunicorn servers on 127.0.0.1 for this test, stopped after it:
+    htmx_server("myapp:create_app()", workers=2, ready_path="/") returns a running pytest_htmx.Gunicorn."""
+    from .servers import Gunicorn
+
+    started = []
+
+    def start(target, **options):
+        server = Gunicorn(target, **options)
+        started.append(server)
+        return server.start()
+
+    yield start
+    for server in started:
+        server.stop()
 
 
 @pytest.hookimpl(wrapper=True)

@@ -62,7 +62,7 @@ def test_the_package_imports_nothing_of_flasky_and_the_plugin_module_only_pytest
 
 def test_the_guide_documents_every_public_name():
     guide = (ROOT / "docs" / "testing-htmx.md").read_text(encoding="utf-8")
-    assert [name for name in [*pytest_htmx.__all__, "htmx_client"] if f"`{name}" not in guide] == []
+    assert [name for name in [*pytest_htmx.__all__, "htmx_client", "htmx_server"] if f"`{name}" not in guide] == []
 
 
 def test_the_plugin_imports_nothing_heavy_until_a_test_asks_for_the_client(isolated):
@@ -512,6 +512,31 @@ def test_each_bug_in_the_todo_app_fails_the_right_test_with_a_precise_message(to
     result.stdout.fnmatch_lines([message])
     assert sorted(report.nodeid.split("::")[1] for report in result.reprec.getreports("pytest_runtest_logreport")
                   if report.failed) == sorted(failing)
+
+
+@pytest.mark.slow
+def test_htmx_server_serves_the_todo_app_through_gunicorn_and_stops_it_after_the_test(todo_project):
+    todo_project.makepyfile(test_served="""
+        import pytest
+        import requests
+        from pytest_htmx import assert_full_page, assert_lint_clean
+
+        SERVERS = []
+
+        def test_served(htmx_server, app):
+            server = htmx_server("todo:create_app()", workers=1, ready_path="/todos", cwd=".")
+            SERVERS.append(server)
+            with requests.Session() as session:
+                session.trust_env = False  # no proxy for 127.0.0.1
+                page = session.get(server.url("/todos"), timeout=10)
+            assert_full_page(page)
+            assert_lint_clean(page, app)
+
+        def test_stopped_after():
+            [server] = SERVERS
+            assert server.process is None and "Booting worker" in server.log_text()
+    """)
+    todo_project.runpytest(*PLUGIN, "test_served.py").assert_outcomes(passed=2)
 
 
 # Flasky's own pages, linted.
