@@ -4,7 +4,8 @@ Each takes a response (a Flask test response, a `requests` response from a real 
 string or a BeautifulSoup; each raises AssertionError with the status, the top-level elements, the ids present and
 the body's first 300 characters (or the headers present), and returns what it found::
 
-    from pytest_htmx import assert_fragment, assert_full_page, assert_oob, assert_hx_headers, assert_vary_covers
+    from pytest_htmx import (assert_error_fragment, assert_fragment, assert_full_page, assert_hx_headers, assert_oob,
+                             assert_sse_wiring, assert_vary_covers)
 
     swap = htmx_client.hx_post("/todos", data={"title": "Milk"})
     assert_fragment(swap, "todo-list")          # no <html>; the first element not swapped out of band is #todo-list
