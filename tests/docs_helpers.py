@@ -166,11 +166,11 @@ def python_module_entry(path, package_root):
 
 
 def described_files(root=ROOT):
-    """Return what docs/architecture.md's tree must name: each module of flasky/ (migrations/ aside; a package's
-    __init__.py counted as its package), each template (templates/, .html and .txt) and each partial (partials/)."""
-    package = root / "flasky"
-    modules = {python_module_entry(path, package) for path in package.rglob("*.py")
-               if "migrations" not in path.relative_to(package).parts}
+    """Return what docs/architecture.md's tree must name: each module of flasky/ and pytest_htmx/ (migrations/ aside;
+    a package's __init__.py counted as its package), each template (templates/, .html and .txt) and each partial
+    (partials/)."""
+    modules = {python_module_entry(path, package) for package in (root / "flasky", root / "pytest_htmx")
+               for path in package.rglob("*.py") if "migrations" not in path.relative_to(package).parts}
     templates = {path.relative_to(root).as_posix() for suffix in ("*.html", "*.txt")
                  for path in (root / "templates").rglob(suffix)}
     partials = {path.relative_to(root).as_posix() for path in (root / "partials").rglob("*.html")}

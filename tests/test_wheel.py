@@ -1,4 +1,5 @@
-"""The package installs as a wheel that carries its templates, partials, static files, migrations and catalogs."""
+"""The package installs as a wheel that carries its templates, partials, static files, migrations and catalogs, and
+the pytest-htmx plugin (pytest_htmx/) with its pytest11 entry point."""
 
 import os
 import subprocess
@@ -13,11 +14,17 @@ PROJECT = Path(__file__).resolve().parent.parent
 
 SMOKE = textwrap.dedent(
     """
+    from importlib.metadata import entry_points
+
     import flasky
+    import pytest_htmx
     from flasky import create_app
     from flask_migrate import upgrade
 
     assert "site-packages" in flasky.__file__, flasky.__file__
+    assert "site-packages" in pytest_htmx.__file__, pytest_htmx.__file__
+    [plugin] = entry_points(group="pytest11", name="htmx")
+    assert plugin.value == "pytest_htmx.plugin", plugin
     app = create_app("production", SQLALCHEMY_DATABASE_URI="sqlite:///" + DB)
     with app.app_context():
         upgrade()
@@ -46,8 +53,11 @@ def test_wheel_installs_and_serves_from_a_fresh_venv(tmp_path):
                      "flasky/static/vendor/htmx-2.0.11/htmx.min.js", "flasky/migrations/env.py",
                      "flasky/migrations/versions/0001_create_roles_and_users.py",
                      "flasky/translations/zh/LC_MESSAGES/messages.mo",
-                     "flasky/static/vendor/moment-2.31.0/locale/zh-cn.js"):
+                     "flasky/static/vendor/moment-2.31.0/locale/zh-cn.js", "pytest_htmx/__init__.py",
+                     "pytest_htmx/plugin.py", "pytest_htmx/linter.py"):
         assert expected in names
+    [entry_points] = [name for name in names if name.endswith(".dist-info/entry_points.txt")]
+    assert "[pytest11]\nhtmx = pytest_htmx.plugin" in zipfile.ZipFile(wheel).read(entry_points).decode()
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", venv], check=True, timeout=120)
     python = venv / "bin" / "python"
