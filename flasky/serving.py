@@ -11,6 +11,7 @@ the process's open-file limit to fit them, and when it stops it ends its streams
 """
 
 import resource
+import signal
 
 import gevent
 from gunicorn.errors import AppImportError
@@ -30,8 +31,16 @@ class StreamWorker(GeventWorker):
     """Serve each request in a greenlet, telling the app how many this process serves at once."""
 
     def init_process(self):
+        # Until gunicorn installs this worker's signal handlers (after patching for gevent), a SIGTERM reaches the
+        # master's handler, inherited with the fork, and is lost: a worker still starting when the server is stopped
+        # would then serve on until the master kills it (seen: a stop that took 10 s). Note it from the start.
+        signal.signal(signal.SIGTERM, self.stop_once_started)
         self.worker_connections = self.raise_open_files(self.worker_connections)
         super().init_process()  # patches the standard library for gevent, then loads the app and serves
+
+    def stop_once_started(self, sig, frame):
+        """Have a worker that is still starting stop as soon as it has (gunicorn's run loop checks `alive`)."""
+        self.alive = False
 
     def load_wsgi(self):
         try:

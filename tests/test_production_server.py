@@ -25,7 +25,7 @@ from bs4 import BeautifulSoup
 from sqlalchemy import create_engine, text
 
 from flasky.testing import BIN, PRODUCTION, Gunicorn, free_port, migrate, soup_of, text_of
-from tests.helpers import Stream, load_form, stream_url, submit
+from tests.helpers import Stream, load_form, stream_url, submit, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -107,6 +107,28 @@ def test_production_refuses_to_start_with_a_clear_message(tmp_path, command, env
     assert message in result.stderr
     with pytest.raises(requests.ConnectionError):
         requests.get(f"http://127.0.0.1:{port}/", timeout=2)
+
+
+def test_a_server_stopped_while_its_workers_start_stops_at_once(tmp_path):
+    server = production_server(f"sqlite:///{tmp_path / 'flasky.sqlite'}", tmp_path / "gunicorn.log")
+    log = tmp_path / "gunicorn.log"
+    with open(log, "wb") as output:
+        master = subprocess.Popen(server.command, env=server.env, stdout=output, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+        try:
+            # Forked, not yet serving: each patches the standard library, then loads the app.
+            assert wait_until(lambda: log.read_text().count("Booting worker") == PRODUCTION["workers"], 15, 0.005)
+            master.terminate()
+            started = time.monotonic()
+            master.wait(timeout=60)
+            stopping = time.monotonic() - started
+        finally:
+            if master.poll() is None:
+                os.killpg(master.pid, 9)
+                master.wait(timeout=10)
+    # Before the fix a worker still starting missed the SIGTERM and served on until the master killed it, 30 s later.
+    assert stopping < 5, (stopping, log.read_text())
+    assert "Worker exiting" in log.read_text()
 
 
 def test_the_readme_s_server_refuses_a_missing_sqlite_folder_in_one_line(tmp_path):
