@@ -12,8 +12,8 @@ MIN_SECRET_KEY_LENGTH = 32
 # The live panel's settings and the least each may be (seconds must be more than nothing; it shows 10 greetings).
 LIVE_MINIMUMS = {"FLASKY_LIVE_STREAMS": 0, "FLASKY_LIVE_STREAM_SECONDS": 0.01, "FLASKY_LIVE_HEARTBEAT_SECONDS": 0.01,
                  "FLASKY_LIVE_POLL_SECONDS": 1, "FLASKY_LIVE_TAIL_SECONDS": 0.01, "FLASKY_LIVE_WAKEUP_POLL_SECONDS": 0.01,
-                 "FLASKY_LIVE_KEEP_EVENTS": 10, "FLASKY_LIVE_MAX_EVENTS": 0, "FLASKY_LIVE_SERVER_SLOTS": 0, "FLASKY_LIVE_STREAM_SHARE": 0,
-                 "FLASKY_LIVE_PAGE_SLOTS": 1}
+                 "FLASKY_LIVE_KEEP_EVENTS": 10, "FLASKY_LIVE_MAX_EVENTS": 0, "FLASKY_LIVE_SERVER_SLOTS": 0,
+                 "FLASKY_LIVE_STREAM_SHARE": 0, "FLASKY_LIVE_PAGE_SLOTS": 1}
 
 
 def env_str(name, default=None):

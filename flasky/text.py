@@ -1,5 +1,5 @@
-"""The name rule shared by the name form and the user view, the directory's search key, and the control-character
-check mail headers use too."""
+"""The name rule shared by the name form and the user view, the directory's search key, the control-character
+check mail headers use too, and an error said in one log line."""
 
 import unicodedata
 
@@ -27,3 +27,10 @@ def normalise_name(value):
 def search_key(value):
     """Return the form names are searched in: NFC, fully case-folded ("ÅNGSTRÖM" and "Ångström" meet), NFC again."""
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", value).casefold())
+
+
+def error_line(error):
+    """Name an error in one log line: the driver's own error under SQLAlchemy's wrapper, its type and first line
+    (never a multi-line dump, which may quote a statement and its parameters)."""
+    original = getattr(error, "orig", None) or error
+    return f"{type(original).__name__}: {(str(original).strip().splitlines() or [''])[0][:200]}"

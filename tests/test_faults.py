@@ -4,11 +4,13 @@ import logging
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 
 from flasky import create_app
 from flasky.extensions import db as _db
 from flasky.testing import free_port
+from flasky.text import error_line
 from tests.helpers import HEAD, LIMITS_OFF, create_schema, wait_until
 
 UNAVAILABLE = "We cannot store or look up names right now. Please try again in a little while."
@@ -203,3 +205,14 @@ def test_sqlite_connections_wait_for_a_busy_writer(make_app, monkeypatch, tmp_pa
     with app.app_context():
         assert _db.session.scalar(text("PRAGMA busy_timeout")) == 1234
         assert _db.session.scalar(text("PRAGMA journal_mode")) == "wal"
+
+
+@pytest.mark.parametrize("error, line", [
+    (ConnectionError("refused\nsecond line"), "ConnectionError: refused"),
+    (OperationalError("SELECT 1", {}, ValueError("server closed the connection\nDETAIL: x")),
+     "ValueError: server closed the connection"),
+    (RuntimeError("x" * 500), "RuntimeError: " + "x" * 200),
+    (RuntimeError(""), "RuntimeError: "),
+])
+def test_an_error_in_a_log_line_is_its_driver_s_type_and_first_line(error, line):
+    assert error_line(error) == line

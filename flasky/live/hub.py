@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
 from ..schema import schema_watch
+from ..text import error_line
 from .events import current_state
 from .wakeup import current_wakeups
 
@@ -128,9 +129,7 @@ class Hub:
             state = current_state(engine)
         except SQLAlchemyError as error:  # the database is down or not migrated: say so once, keep trying
             if not failing and watch.explain(error, engine) is None:
-                reason = (str(getattr(error, "orig", None) or error).strip().splitlines() or [""])[0][:200]
-                logger.warning("Live feed: cannot read greeting events (%s: %s); retrying", type(error).__name__,
-                               reason)
+                logger.warning("Live feed: cannot read greeting events (%s); retrying", error_line(error))
                 self.told_failing = True
             return True
         if failing:

@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import event
 
 from ..extensions import db
+from ..text import error_line
 
 logger = logging.getLogger("flasky.live")
 
@@ -93,7 +94,7 @@ class Wakeups:
             if not self.told_failing:
                 self.told_failing = True
                 logger.warning("Live feed: cannot publish wake-ups to Redis (%s); other processes see greetings at "
-                               "their next poll", describe(error))
+                               "their next poll", error_line(error))
             return
         if self.told_failing:
             self.told_failing = False
@@ -175,16 +176,11 @@ class Listener:
         if not self.told_failing:
             self.told_failing = True
             logger.warning("Live feed: no wake-ups from Redis (%s); reading greeting events every %s s until it "
-                           "is back", describe(error), self.fallback_seconds)
+                           "is back", error_line(error), self.fallback_seconds)
 
     @staticmethod
     def _is_wakeup(message):
         return message is not None and message["type"] == "message"
-
-
-def describe(error):
-    """Name a Redis error in a log line: its type and first line."""
-    return f"{type(error).__name__}: {(str(error).strip().splitlines() or [''])[0][:200]}"
 
 
 def note_written():

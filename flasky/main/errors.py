@@ -13,6 +13,7 @@ from ..database import DATABASE_UNAVAILABLE, is_unavailable
 from ..extensions import db, limiter
 from ..i18n import gettext as _, lazy_gettext as _l
 from ..schema import schema_watch
+from ..text import error_line
 from . import bp
 
 # What a visitor reads for each status: a title, and what to do about it.
@@ -86,10 +87,7 @@ def database_unavailable(error):
     if schema is not None:
         current_app.logger.error("Database unavailable, incident %s: schema %s", incident, schema.status)
     else:
-        original = getattr(error, "orig", None) or error
-        reason = (str(original).strip().splitlines() or [""])[0][:200]
-        current_app.logger.error("Database unavailable, incident %s: %s: %s", incident, type(original).__name__,
-                                 reason)
+        current_app.logger.error("Database unavailable, incident %s: %s", incident, error_line(error))
     unavailable = ServiceUnavailable(retry_after=current_app.config["DATABASE_RETRY_AFTER"])
     return http_error(unavailable, incident=incident)
 
