@@ -1,6 +1,7 @@
 """Page-or-fragment rendering in one place, so every view answers htmx swaps and plain requests alike."""
 
-from flask import render_template, request
+from blinker import Namespace
+from flask import current_app, render_template, request
 from flask_htmx import make_response
 from jinja2.utils import htmlsafe_json_dumps
 
@@ -27,6 +28,10 @@ HTMX_CONFIG = {
 VARY_HEADERS = ("HX-Request", "HX-Boosted", "HX-History-Restore-Request", "Accept-Language", "Cookie")
 VARY_VALUE = ", ".join(VARY_HEADERS)
 
+# Sent by render() with what it chose (page, or fragment and out-of-band partials): the contract tests and the
+# development exchange inspector listen; with no receiver, sending costs a dictionary lookup.
+rendered = Namespace().signal("hypermedia-rendered")
+
 
 def wants_fragment():
     """Tell whether to answer with a fragment: an htmx swap that is neither boosted nor a history restore."""
@@ -37,9 +42,17 @@ def render(page, fragment=None, *, oob=(), status=200, headers=None, reswap=None
     """Render the full page, or for an htmx swap the fragment plus out-of-band partials (and HX-Reswap,
     HX-Push-Url)."""
     if wants_fragment():
+        _announce(fragment=fragment, oob=tuple(oob), status=status)
         body = render_template("fragment-response.html", fragment=fragment, oob_partials=oob, **context)
         return make_response(body, status, headers or {}, reswap=reswap, push_url=push_url)
+    _announce(page=page, status=status)
     return make_response(render_template(page, **context), status, headers or {})
+
+
+def _announce(page=None, fragment=None, oob=(), status=200):
+    """Tell the receivers of `rendered`, if any, what render() chose to answer."""
+    if rendered.receivers:
+        rendered.send(current_app._get_current_object(), page=page, fragment=fragment, oob=oob, status=status)
 
 
 def add_vary(response):
