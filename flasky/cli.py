@@ -1,6 +1,7 @@
 """Command-line additions: the shell context, `flask test`, `flask mail`, `flask translate`, `flask users` and
 `flask live`."""
 
+import json
 import subprocess
 import sys
 import time
@@ -18,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from .directory.seeding import CHINESE_SHARE, SeedingError, seed_users
 from .extensions import db
 from .i18n import force_language, gettext as _, ngettext, terminal_language
-from . import names
+from . import hypermedia, names
 from .live import events
 from .main.forms import checked_name
 from .models import OutboxMessage, Role, User, role_label
@@ -28,6 +29,8 @@ from .text import normalise_name
 mail_cli = AppGroup("mail", help="Inspect and deliver the outbox of admin mail.")
 translate_cli = AppGroup("translate", help="Keep the message catalogs in flasky/translations/ up to date (pybabel).")
 live_cli = AppGroup("live", help="Look after the greeting events behind the live \"Recently greeted\" panel.")
+hypermedia_cli = AppGroup("hypermedia", help="Show the hypermedia contract: what each endpoint answers a page, an "
+                          "htmx swap and out of band.")
 users_cli = AppGroup("users", help="Manage the stored users: their roles, deleting and renaming them, and fake "
                      "visitors for trying the directory.")
 
@@ -122,6 +125,40 @@ def in_terminal_language(command):
             return command(*args, **kwargs)
 
     return run
+
+
+@hypermedia_cli.command("routes")
+@click.option("--json", "as_json", is_flag=True, help="Print the contract as JSON, for tools and tests.")
+@in_terminal_language
+def hypermedia_routes(as_json):
+    """List every endpoint with its page, the fragments it swaps by target, its out-of-band partials and statuses."""
+    rows = hypermedia.contracts(current_app)
+    if as_json:
+        plain = [{**row, "contract": row["contract"] and row["contract"].as_dict()} for row in rows]
+        click.echo(json.dumps(plain, indent=2, ensure_ascii=False))
+        return
+    for row in rows:
+        if row["endpoint"] is None:
+            click.echo(_("Errors (%(handler)s)", handler=row["handler"]))
+        else:
+            click.echo(f"{row['endpoint']}  {' '.join(row['methods'])}  {row['rule']}")
+        contract = row["contract"]
+        if contract is None:
+            click.echo("    " + _("no contract declared"))
+            continue
+        swaps = [(_("page"), contract.page), (_("media type"), contract.media),
+                 (_("fragments"), _swaps(contract.fragments)), (_("out of band"), _swaps(contract.oob)),
+                 (_("statuses"), " ".join(map(str, contract.statuses)))]
+        for label, value in swaps:
+            if value:
+                click.echo(f"    {label}: {value}")
+    if any(row["contract"] is None for row in rows):
+        sys.exit(1)
+
+
+def _swaps(partials):
+    """Spell partials as the targets they swap into: "#name-form ← partials/name-form.html", comma-separated."""
+    return ", ".join(f"#{hypermedia.Contract.target(name)} ← {name}" for name in partials)
 
 
 @live_cli.command("prune")
@@ -259,6 +296,7 @@ def init_app(app):
     app.cli.add_command(mail_cli)
     app.cli.add_command(translate_cli)
     app.cli.add_command(live_cli)
+    app.cli.add_command(hypermedia_cli)
     app.cli.add_command(users_cli)
 
     @app.shell_context_processor

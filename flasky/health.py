@@ -5,6 +5,7 @@ from flask import Blueprint, current_app
 
 from .database import DATABASE_UNAVAILABLE
 from .extensions import db, limiter
+from .hypermedia import answers
 from .ratelimit import storage_health
 from .schema import schema_watch
 
@@ -13,6 +14,7 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/healthz")
 @limiter.exempt
+@answers(media="application/json", statuses=[200, 503])
 def healthz():
     """Report 200 when the database answers and its schema is at (or past) the code's head, else 503 with
     Retry-After; one query, at most one Redis PING, and never the session."""

@@ -8,19 +8,17 @@ from sqlalchemy import event, insert, select
 
 from flasky import create_app
 from flasky.extensions import db as _db
-from flasky.live.capacity import SLOTS_KEY
 from flasky.live.wakeup import current_wakeups
 from flasky.models import OutboxMessage, Role, User
 from flasky.outbox import DELIVERY_KEY
 from flasky.outbox.worker import Worker
-from flasky.testing import HtmxClient
 from flasky.text import search_key
 from tests.postgres import PostgresCluster, PostgresUnavailable
 from tests.smtp_sink import running_smtp_server
 
 # The shared helpers check pages too: pytest rewrites their asserts as it does the tests', for the same failure reports.
 pytest.register_assert_rewrite("tests.helpers", "tests.browser.helpers")
-from tests.helpers import create_schema, drop_schema, running_redis  # noqa: E402  (after the rewrite is registered)
+from tests.helpers import ThreadedServerClient, create_schema, drop_schema, running_redis  # noqa: E402  (after the rewrite is registered)
 
 # Every test that uses a database runs once per backend, unless TEST_DATABASE_URL pins one.
 BACKENDS = ["custom"] if os.environ.get("TEST_DATABASE_URL") else ["sqlite", "postgresql"]
@@ -82,22 +80,6 @@ def app_overrides():
 def errors_reach_handlers(app_overrides):
     """Let unhandled exceptions reach the 500 handler, as in production, instead of the test."""
     app_overrides["PROPAGATE_EXCEPTIONS"] = False
-
-
-SERVER_SLOTS = 64
-
-
-class ThreadedServerClient(HtmxClient):
-    """An HtmxClient whose requests say they come through a threaded server of SERVER_SLOTS slots: the live panel
-    streams, as under the README's server (Werkzeug's test client otherwise says one request at a time)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.environ_base[SLOTS_KEY] = SERVER_SLOTS
-
-    def open(self, *args, **kwargs):
-        kwargs.setdefault("multithread", True)  # wsgi.multithread
-        return super().open(*args, **kwargs)
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """Helpers the HTTP tests share: a bounded poll, a schema made and dropped, an expired form, the English left on a page, the directory's names,
-a Celery worker process, a redis-server, and a real server's name form and event streams."""
+an htmx client as a threaded server's, a Celery worker process, a redis-server, and a real server's name form and event streams."""
 
 import contextlib
 import queue
@@ -18,8 +18,25 @@ from flask import current_app
 from sqlalchemy import text
 
 from flasky.extensions import db
+from flasky.live.capacity import SLOTS_KEY
 from flasky.schema import VERSION_TABLE, schema_watch
-from flasky.testing import BIN, free_port, soup_of
+from flasky.testing import BIN, HtmxClient, free_port, soup_of
+
+
+SERVER_SLOTS = 64
+
+
+class ThreadedServerClient(HtmxClient):
+    """An HtmxClient whose requests say they come through a threaded server of SERVER_SLOTS slots: the live panel
+    streams, as under the README's server (Werkzeug's test client otherwise says one request at a time)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.environ_base[SLOTS_KEY] = SERVER_SLOTS
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("multithread", True)  # wsgi.multithread
+        return super().open(*args, **kwargs)
 
 
 class RedisServer:

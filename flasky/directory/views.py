@@ -15,6 +15,8 @@ def search():
 
 
 @bp.get("/users")
+@hypermedia.answers("directory/index.html", fragments=["partials/directory-rows.html"],
+                    oob=["partials/directory-count.html", "partials/directory-more.html"], statuses=[200, 400])
 def index():
     """List the names the app has met, most recently seen first: searched, filtered by role, a page at a time."""
     form, found = search()
@@ -26,6 +28,8 @@ def index():
 
 
 @bp.get("/users/more")
+@hypermedia.answers(fragments=["partials/directory-more.html"], oob=["partials/directory-rows.html"],
+                    statuses=[200, 303, 400])
 def more():
     """Append the next names to the list in place, and replace "More names" (htmx); any other request gets the list
     at the same place, as the link's href does without JavaScript."""

@@ -37,6 +37,7 @@ KEPT_HEADERS = {"allow", "retry-after", "www-authenticate"}
 
 
 @bp.app_errorhandler(HTTPException)
+@hypermedia.answers("errors/error.html", oob=["partials/flashes.html"], statuses=sorted(ERROR_TEXT))
 def http_error(error, incident=None):
     """Answer any HTTP error (unhandled exceptions arrive here as 500) with our page or fragment."""
     code = error.code or 500

@@ -34,6 +34,7 @@ def render_index(form, *, oob=(), status=200, fragment="partials/name-form.html"
 
 
 @bp.get("/")
+@hypermedia.answers("index.html", fragments=["partials/name-form.html"])
 def index():
     """Show the greeting and the name form."""
     return render_index(NameForm())
@@ -41,6 +42,8 @@ def index():
 
 @bp.post("/")
 @rate_limit(lambda: current_app.config["RATELIMIT_NAME_FORM"])
+@hypermedia.answers("index.html", fragments=["partials/name-form.html"],
+                    oob=["partials/greeting.html", "partials/flashes.html"], statuses=[200, 303, 400, 422])
 def greet():
     """Remember a submitted name: PRG without JS, the greeting and a fresh form in place with htmx."""
     form = NameForm()
@@ -59,6 +62,7 @@ def greet():
 
 
 @bp.post("/validate/name")
+@hypermedia.answers("index.html", fragments=["partials/name-error.html"])
 def validate_name():
     """Check the name field as the visitor types, without storing anything."""
     form = NameForm()
@@ -67,6 +71,7 @@ def validate_name():
 
 
 @bp.route("/user/<name>")
+@hypermedia.answers("user.html", fragments=["partials/user-card.html"])
 def user(name):
     """Show what the app remembers of one name."""
     if has_control_characters(name):
@@ -79,6 +84,7 @@ def user(name):
 
 
 @bp.post("/language")
+@hypermedia.answers(statuses=[303])
 def set_language():
     """Remember the language a visitor picked, then show the page they were on again (303), in that language."""
     if not i18n.from_this_site():
@@ -92,6 +98,7 @@ def set_language():
 
 
 @bp.route("/flask-moment.js")
+@hypermedia.answers(media="text/javascript")
 def moment_js():
     """Serve Flask-Moment's rendering code as a script file, so pages need no inline script."""
     response = current_app.response_class(moment.flask_moment_js(), mimetype="text/javascript")
