@@ -175,7 +175,20 @@ def from_this_site():
     if site is not None:
         return site in ("same-origin", "none")
     origin = request.headers.get("Origin")
-    return origin is None or urlsplit(origin).netloc.lower() == request.host.lower()
+    return origin is None or same_host(origin, request.host)
+
+
+def same_host(origin, host):
+    """Tell whether an Origin names this Host: its port too when Host has one; by name alone when it has none, as
+    behind a proxy that passes the name it was asked for without the port (deploy/nginx/flasky.conf)."""
+    origin, host = urlsplit(origin), urlsplit(f"//{host}")
+    try:
+        if host.port is not None:
+            return origin.netloc.lower() == host.netloc.lower()
+        origin.port  # noqa: B018  (raises ValueError for a port that is not a number)
+    except ValueError:
+        return False
+    return origin.scheme in ("http", "https") and origin.hostname is not None and origin.hostname == host.hostname
 
 
 def return_path():

@@ -173,6 +173,17 @@ def test_the_switcher_only_ever_redirects_to_a_path_of_this_site(client, target)
     ({"Origin": "http://localhost.evil.example"}, False),
     ({"Origin": "null"}, False),  # a sandboxed frame, a data: page
     ({"Origin": ""}, False),
+    # A proxy in front may pass the name alone (nginx's Host $host): then the name is what counts, not the port.
+    ({"Host": "localhost", "Origin": "http://localhost:8080"}, True),
+    ({"Host": "localhost", "Origin": "http://evil.example:8080"}, False),
+    ({"Host": "localhost", "Origin": "http://localhost:port"}, False),
+    ({"Host": "localhost", "Origin": "localhost"}, False),
+    ({"Host": "localhost:8080", "Origin": "http://localhost:8080"}, True),
+    ({"Host": "localhost:8080", "Origin": "http://localhost:9090"}, False),  # Host names its port: another origin
+    ({"Host": "localhost:8080", "Origin": "http://localhost"}, False),
+    ({"Host": "[::1]:8080", "Origin": "http://[::1]:8080"}, True),
+    ({"Host": "[::1]", "Origin": "http://[::1]:8080"}, True),
+    ({"Host": "[::1]", "Origin": "http://[::2]:8080"}, False),
 ])
 def test_the_switcher_refuses_a_post_from_another_site_with_a_clear_400(client, headers, allowed):
     answer = client.post("/language", data={"lang": "zh", "next": "/users"}, headers=headers)
