@@ -8,7 +8,7 @@ from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
 from . import assets, caching, cli, database, hypermedia, i18n, outbox, ratelimit, schema, security, templating
-from .config import config
+from .config import StartupError, config
 from .sessions import SessionInterface
 from .extensions import babel, db, htmx, mail, migrate, moment
 
@@ -91,4 +91,4 @@ def _settings(config_name):
         return config[config_name]()
     except KeyError:
         names = ", ".join(sorted(config))
-        raise ValueError(f"Unknown configuration {config_name!r}: choose one of {names}.") from None
+        raise StartupError(f"Unknown configuration {config_name!r}: choose one of {names}.") from None

@@ -39,7 +39,7 @@ def _env_parsed(name, default, parse, what):
     try:
         return parse(value)
     except ValueError:
-        raise ValueError(f"{name} must be {what}, not {value!r}") from None
+        raise StartupError(f"{name} must be {what}, not {value!r}") from None
 
 
 def env_bool(name, default=False):
@@ -52,7 +52,7 @@ def env_bool(name, default=False):
         return True
     if lowered in {"0", "false", "no", "off"}:
         return False
-    raise ValueError(f"{name} must be true or false, not {value!r}")
+    raise StartupError(f"{name} must be true or false, not {value!r}")
 
 
 def env_list(name, default=None):
@@ -168,14 +168,14 @@ class Config:
         """Refuse settings the app cannot work with: a mail language it has no catalog for."""
         if config.get("FLASKY_ADMIN_LOCALE") not in LANGUAGES:
             choices = ", ".join(LANGUAGES)
-            raise ValueError(f"FLASKY_ADMIN_LOCALE must be one of {choices}, not {config.get('FLASKY_ADMIN_LOCALE')!r}")
+            raise StartupError(f"FLASKY_ADMIN_LOCALE must be one of {choices}, not {config.get('FLASKY_ADMIN_LOCALE')!r}")
         for name, lowest in LIVE_MINIMUMS.items():
             if not config.get(name, lowest) >= lowest:
-                raise ValueError(f"{name} must be at least {lowest}, not {config.get(name)!r}")
+                raise StartupError(f"{name} must be at least {lowest}, not {config.get(name)!r}")
         if not config.get("REDIS_TIMEOUT", 1) > 0:
-            raise ValueError(f"REDIS_TIMEOUT must be more than 0 seconds, not {config.get('REDIS_TIMEOUT')!r}")
+            raise StartupError(f"REDIS_TIMEOUT must be more than 0 seconds, not {config.get('REDIS_TIMEOUT')!r}")
         if not config.get("FLASKY_LIVE_STREAM_SHARE", 0) <= 1:
-            raise ValueError(f"FLASKY_LIVE_STREAM_SHARE must be at most 1, not {config.get('FLASKY_LIVE_STREAM_SHARE')!r}")
+            raise StartupError(f"FLASKY_LIVE_STREAM_SHARE must be at most 1, not {config.get('FLASKY_LIVE_STREAM_SHARE')!r}")
 
 
 class DevelopmentConfig(Config):
@@ -221,15 +221,15 @@ class ProductionConfig(Config):
         super().check(config)
         key = config.get("SECRET_KEY") or ""
         if key.strip().lower() in INSECURE_SECRET_KEYS or len(key) < MIN_SECRET_KEY_LENGTH:
-            raise RuntimeError(
+            raise StartupError(
                 "SECRET_KEY is missing, shorter than "
                 f"{MIN_SECRET_KEY_LENGTH} characters or a well-known default: set SECRET_KEY to a long random "
                 "value, e.g. the output of: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )
         if config.get("DEBUG"):
-            raise RuntimeError("DEBUG must be off in production: unset FLASK_DEBUG.")
+            raise StartupError("DEBUG must be off in production: unset FLASK_DEBUG.")
         if config.get("FLASKY_ADMIN") and not config.get("FLASKY_BASE_URL"):
-            raise RuntimeError("FLASKY_BASE_URL must be set (e.g. https://flasky.example.com) for links in admin mail.")
+            raise StartupError("FLASKY_BASE_URL must be set (e.g. https://flasky.example.com) for links in admin mail.")
 
 
 config = {

@@ -1,9 +1,14 @@
 """Configuration: the factory's choice of config, environment parsing, and production's refusals."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from flasky import create_app
-from flasky.config import env_bool
+from flasky.config import StartupError, env_bool
 
 STRONG_KEY = "k" * 48
 
@@ -17,7 +22,7 @@ def test_config_name_falls_back_to_flask_config_then_default(monkeypatch):
 
 
 def test_unknown_config_name_is_refused_with_the_choices():
-    with pytest.raises(ValueError, match="choose one of default, development, production, testing"):
+    with pytest.raises(StartupError, match="choose one of default, development, production, testing"):
         create_app("staging")
 
 
@@ -58,7 +63,7 @@ def test_booleans_parse_the_usual_words(monkeypatch, value, expected):
 @pytest.mark.parametrize("name, value", [("MAIL_USE_TLS", "maybe"), ("MAIL_PORT", "25x")])
 def test_junk_settings_are_refused_by_name(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
-    with pytest.raises(ValueError, match=name):
+    with pytest.raises(StartupError, match=name):
         create_app("testing")
 
 
@@ -85,14 +90,14 @@ def test_production_refuses_a_missing_short_or_well_known_secret_key(monkeypatch
     monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
     if key is not None:
         monkeypatch.setenv("SECRET_KEY", key)
-    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+    with pytest.raises(StartupError, match="SECRET_KEY"):
         create_app("production")
 
 
 def test_production_refuses_debug(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", STRONG_KEY)
     monkeypatch.setenv("FLASK_DEBUG", "1")
-    with pytest.raises(RuntimeError, match="DEBUG"):
+    with pytest.raises(StartupError, match="DEBUG"):
         create_app("production")
 
 
@@ -111,5 +116,28 @@ def test_the_admin_s_mail_language_must_be_one_the_app_speaks(monkeypatch, value
     if ok:
         assert create_app("testing").config["FLASKY_ADMIN_LOCALE"] == value
     else:
-        with pytest.raises(ValueError, match="FLASKY_ADMIN_LOCALE must be one of en, zh"):
+        with pytest.raises(StartupError, match="FLASKY_ADMIN_LOCALE must be one of en, zh"):
             create_app("testing")
+
+
+ROOT = Path(__file__).resolve().parent.parent
+# Settings the app refuses to start with, and the start of the one line that says why.
+REFUSALS = [
+    ({"FLASK_CONFIG": "production"}, "SECRET_KEY is missing, shorter than 32 characters or a well-known default"),
+    ({"FLASK_CONFIG": "production", "SECRET_KEY": STRONG_KEY, "FLASK_DEBUG": "1"}, "DEBUG must be off in production"),
+    ({"FLASK_CONFIG": "staging"}, "Unknown configuration 'staging': choose one of"),
+    ({"FLASK_CONFIG": "development", "FLASKY_LIVE_STREAMS": "many"}, "FLASKY_LIVE_STREAMS must be a whole number"),
+    ({"FLASK_CONFIG": "development", "MAIL_USE_TLS": "perhaps"}, "MAIL_USE_TLS must be true or false"),
+]
+
+
+@pytest.mark.parametrize(("env", "start"), REFUSALS, ids=["no-key", "debug", "unknown", "junk-number", "junk-flag"])
+def test_a_refused_setting_is_one_line_and_a_failure_for_flask(tmp_path, env, start):
+    clean = {key: value for key, value in os.environ.items() if not key.startswith(("FLASK", "SECRET_KEY", "MAIL_"))}
+    result = subprocess.run([str(Path(sys.executable).parent / "flask"), "--app", "flasky", "routes"], cwd=ROOT,
+                            env={**clean, "DEV_DATABASE_URL": f"sqlite:///{tmp_path / 'dev.sqlite'}", **env},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1, result.stdout
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"Error: {start}")

@@ -15,6 +15,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from flasky import create_app, greeting
+from flasky.config import StartupError
 from flasky.live.events import current_state
 from flasky.live.capacity import SLOTS_KEY, stream_limit
 from flasky.live.hub import Hub, close_hub
@@ -624,5 +625,5 @@ def test_the_live_settings_have_defaults_and_read_the_environment(monkeypatch):
                                          ("FLASKY_LIVE_WAKEUPS", "maybe")])
 def test_live_settings_the_feed_cannot_work_with_are_refused_by_name(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
-    with pytest.raises(ValueError, match=name):
+    with pytest.raises(StartupError, match=name):
         create_app("testing")

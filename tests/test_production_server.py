@@ -131,6 +131,19 @@ def test_a_server_stopped_while_its_workers_start_stops_at_once(tmp_path):
     assert "Worker exiting" in log.read_text()
 
 
+def test_the_readme_s_server_refuses_a_weak_secret_key_in_one_line(tmp_path):
+    server = Gunicorn(**{**PRODUCTION, "workers": 1}, log_path=tmp_path / "gunicorn.log", env={
+        "FLASK_CONFIG": "production", "SECRET_KEY": "hard to guess string",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'data.sqlite'}"})
+    with pytest.raises(RuntimeError, match="exited with 4"):  # gunicorn's "App failed to load."
+        server.start()
+    log = server.log_text()
+    assert "Traceback" not in log and "App failed to load" in log
+    assert [line for line in log.splitlines() if "SECRET_KEY" in line] == [
+        "SECRET_KEY is missing, shorter than 32 characters or a well-known default: set SECRET_KEY to a long random "
+        "value, e.g. the output of: python -c 'import secrets; print(secrets.token_urlsafe(48))'"]
+
+
 def test_the_readme_s_server_refuses_a_missing_sqlite_folder_in_one_line(tmp_path):
     folder = tmp_path / "missing"
     # One worker: when two fail to load at once, gunicorn's arbiter may stop on the second with exit 1 (not 4).

@@ -146,7 +146,7 @@ def test_a_storage_the_limiter_cannot_use_refuses_to_start_in_one_line_without_t
 @pytest.mark.parametrize("value", ["0", "-1", "soon"])
 def test_a_redis_timeout_that_is_no_time_refuses_to_start(monkeypatch, value):
     monkeypatch.setenv("REDIS_TIMEOUT", value)
-    with pytest.raises(ValueError, match="REDIS_TIMEOUT"):
+    with pytest.raises(StartupError, match="REDIS_TIMEOUT"):
         create_app("testing")
 
 
