@@ -1,6 +1,7 @@
 """`flask users delete` and `flask users rename`: taking a name back everywhere it shows (its page, the directory, the
 live panel and its streams, admin mail not yet sent), by name or by pattern, in both languages."""
 
+import threading
 from urllib.parse import quote
 
 import pytest
@@ -8,9 +9,9 @@ from sqlalchemy import func, insert, select
 
 from flasky import cli
 from flasky.extensions import db as _db
-from flasky.live.events import current_state
+from flasky.live.events import current_state, record_greeting, recent
 from flasky.live.hub import Hub
-from flasky.models import GreetingEvent, OutboxMessage, User
+from flasky.models import GreetingEvent, OutboxMessage, User, utcnow
 from flasky.names import like_pattern
 from flasky.text import search_key
 from tests.helpers import listed, wait_until
@@ -146,6 +147,28 @@ def test_a_deletion_moves_the_panel_on_for_clients_that_reconnect(app, client, g
     assert invoke(app, "delete", "Cy").exit_code == 0  # the newest: a client holding its id is not ahead
     [event] = greetings_events(read_stream(client, "/greetings/stream", headers={"Last-Event-ID": event["id"]}))
     assert names_in(panel_of(event)) == ["Bob"]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SQLite has one writer at a time anyway
+def test_a_greeting_written_during_a_deletion_stays_the_newest(app, greet_all):
+    greet_all("Ann", "Bob", "Cy")
+    with app.app_context():
+        bob = _db.session.scalar(select(User.id).where(User.username == "Bob"))
+        greeting = _db.engine.connect()  # Bob greeted again, its event written but not yet committed
+        greeting.begin()
+        record_greeting(greeting, bob, False, utcnow())
+    deleting = threading.Thread(target=invoke, args=(app, "delete", "Ann"))
+    try:
+        deleting.start()
+        deleting.join(0.5)
+        waited = deleting.is_alive()
+    finally:
+        greeting.commit()
+        greeting.close()
+        deleting.join(10)
+    assert waited, "the deletion waits for the greeting's transaction"
+    with app.app_context():
+        assert [greeted.username for greeted in recent().greetings] == ["Bob", "Cy", "Bob"]
 
 
 @pytest.mark.parametrize(("greeted", "target", "shown"), [

@@ -6,7 +6,7 @@ from functools import cache
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select, text
 
 from ..extensions import db
 from ..models import GreetingEvent, User, utcnow
@@ -74,6 +74,11 @@ def reissue_shown():
     with it would take for up to date."""
     note_written()  # even with nothing left to show: the panel changed
     connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        # Until this transaction ends, greetings wait to write their events (readers do not): one written meanwhile,
+        # or not yet committed, would keep an id below the reissued ones and show as older than they are. SQLite has
+        # one writer at a time anyway.
+        connection.execute(text(f"LOCK TABLE {GreetingEvent.__tablename__} IN SHARE ROW EXCLUSIVE MODE"))
     shown = connection.execute(
         select(GreetingEvent.id, GreetingEvent.user_id, GreetingEvent.is_new, GreetingEvent.created_at)
         .order_by(GreetingEvent.id.desc()).limit(SHOWN)
