@@ -7,7 +7,7 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 
 ROOT = Path(__file__).resolve().parents[2]
-STEPS = ["ch02", "ch03"]
+STEPS = ["ch02", "ch03", "ch04"]
 # Accept-Language → the tag a page must declare.
 LANGUAGES = {"en": "en", "zh-CN": "zh-CN"}
 HTMX = {"HX-Request": "true"}
@@ -98,3 +98,14 @@ def fragment_ids(response):
     page = soup(response)
     assert page.find("html") is None, "a fragment, not a page"
     return [element.get("id") for element in page.find_all(recursive=False)]
+
+
+def csrf_token(response):
+    """The CSRF token of the name form in a page or fragment."""
+    return soup(response).find(id="name-form").find(attrs={"name": "csrf_token"})["value"]
+
+
+def post_name(client, name, language="en", htmx=False):
+    """Post a name through the form of a fresh page, with its CSRF token, as a browser (or htmx) would."""
+    token = csrf_token(client.get("/", headers=headers(language)))
+    return client.post("/", data={"csrf_token": token, "name": name}, headers=headers(language, htmx))
