@@ -1,8 +1,14 @@
-"""Fixtures of the chapters' tests: a test client of the module's step (its STEP), and each language in turn."""
+"""Fixtures of the chapters' tests: a test client of the module's step (its STEP), each language in turn, and what
+ch05 and ch06 read from the environment when they are imported (a temporary database, a real SMTP server)."""
 
+import flask_migrate
 import pytest
 
-from tests.chapters.helpers import LANGUAGES, step_app
+from flasky.testing import free_port
+from tests.chapters.helpers import LANGUAGES, step_app, step_module
+from tests.smtp_sink import SMTPServer
+
+ADMIN = "admin@example.com"
 
 
 @pytest.fixture(params=list(LANGUAGES))
@@ -21,3 +27,43 @@ def app(request):
 def client(app):
     """A test client of the step's app."""
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def smtp_sink():
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 for ch06's mail."""
+    server = SMTPServer(free_port()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def step_environment(tmp_path_factory, smtp_sink):
+    """Set what ch05 and ch06 read when first imported: a temporary SQLite file, the SMTP sink, the admin."""
+    database = tmp_path_factory.mktemp("chapters") / "chapters.sqlite"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CHAPTERS_DATABASE_URL", f"sqlite:///{database}")
+        patch.setenv("MAIL_SERVER", "127.0.0.1")
+        patch.setenv("MAIL_PORT", str(smtp_sink.port))
+        patch.setenv("FLASKY_ADMIN", ADMIN)
+        yield f"sqlite:///{database}"
+
+
+@pytest.fixture(scope="module")
+def step(request, step_environment):
+    """The module of the step the test module names (ch05, ch06), on the temporary database at its migrations' head
+    (as flask --app chapters/<step> db upgrade leaves it)."""
+    module = step_module(request.module.STEP)
+    assert module.app.config["SQLALCHEMY_DATABASE_URI"] == step_environment, "imported before its database was set"
+    with module.app.app_context():
+        flask_migrate.upgrade()
+    return module
+
+
+@pytest.fixture
+def database_app(step):
+    """The step's app; the names it stored are gone after each test."""
+    yield step.app
+    with step.app.app_context():
+        step.db.session.execute(step.db.delete(step.User))
+        step.db.session.commit()

@@ -7,16 +7,21 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 
 ROOT = Path(__file__).resolve().parents[2]
-STEPS = ["ch02", "ch03", "ch04"]
+STEPS = ["ch02", "ch03", "ch04", "ch05"]
 # Accept-Language → the tag a page must declare.
 LANGUAGES = {"en": "en", "zh-CN": "zh-CN"}
 HTMX = {"HX-Request": "true"}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 
+def step_module(step):
+    """One step's module, imported as `flask --app chapters/<step>` imports it."""
+    return importlib.import_module(f"chapters.{step}")
+
+
 def step_app(step):
-    """The app of one step, imported as `flask --app chapters/<step>` imports it."""
-    return importlib.import_module(f"chapters.{step}").app
+    """The app of one step."""
+    return step_module(step).app
 
 
 def headers(language, htmx=False):
