@@ -57,12 +57,15 @@ def add_language_and_policy(response):
     return response
 
 
-def init_app(app):
-    """Give a step its two languages, the static files, the CSP and the template globals its pages use."""
+def init_app(app, chapter, summary):
+    """Give a step its two languages, the static files, the CSP and the template globals its pages use: its chapter
+    number and summary (a lazy string: the meta description of its home page)."""
     Babel(app, locale_selector=select_language, default_translation_directories=str(TRANSLATIONS))
     app.after_request(add_language_and_policy)
     app.add_template_global(language_tag)
     app.add_template_global(HTMX_CONFIG, "htmx_config")
+    app.add_template_global(chapter, "chapter")
+    app.add_template_global(summary, "summary")
 
 
 def reuse_templates(app, *earlier_steps):

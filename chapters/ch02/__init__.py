@@ -14,12 +14,13 @@ The page is a template string here; chapter 3 moves it into template files.
 """
 
 from flask import Flask, render_template_string, request
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from chapters import common
 
 app = Flask(__name__, static_folder=common.STATIC)
-common.init_app(app)
+common.init_app(app, chapter=2, summary=_l("Flask Web Development, chapter 2 in htmx: routes, the request and "
+                                           "response objects, a hook."))
 
 # The fragment htmx swaps in: the page's greeting, alone.
 GREETING = """<h1 id="greeting">{{ heading }}</h1>"""
@@ -32,7 +33,7 @@ PAGE = """<!doctype html>
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <meta name="htmx-config" content="{{ htmx_config }}">
   <title>{{ title }}</title>
-  <meta name="description" content="{{ description }}">
+  <meta name="description" content="{{ summary }}">
   <link rel="stylesheet" href="{{ url_for('static', filename='vendor/bootstrap-5.3.9/bootstrap.min.css') }}">
   <script src="{{ url_for('static', filename='vendor/htmx-2.0.11/htmx.min.js') }}" defer></script>
 </head>
@@ -62,9 +63,7 @@ def greet(name=None):
     if wants_fragment():
         return render_template_string(GREETING, heading=heading)
     title = _("%(name)s · Chapter 2", name=name) if name else _("Chapter 2 · Flasky")
-    description = _("Flask Web Development, chapter 2 in htmx: routes, the request and response objects, a hook.")
-    return render_template_string(PAGE, heading=heading, title=title, description=description,
-                                  say_hello=_("Say hello to:"))
+    return render_template_string(PAGE, heading=heading, title=title, say_hello=_("Say hello to:"))
 
 
 @app.route("/")

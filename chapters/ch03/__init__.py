@@ -20,12 +20,14 @@ partials/greeting.html 是片段，页面包含它，htmx 请求 /user/<name> �
 from datetime import datetime, timezone
 
 from flask import Flask, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_moment import Moment
 
 from chapters import common
 
 app = Flask(__name__, static_folder=common.STATIC)
-common.init_app(app)
+common.init_app(app, chapter=3, summary=_l("Flask Web Development, chapter 3 in htmx: templates, a layout, a "
+                                           "partial, error pages and local times."))
 moment = Moment(app)
 common.init_moment(app)
 

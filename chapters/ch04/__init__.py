@@ -30,7 +30,8 @@ from chapters import common
 
 app = Flask(__name__, static_folder=common.STATIC)
 app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY", "hard to guess string")  # the book's: set your own
-common.init_app(app)
+common.init_app(app, chapter=4, summary=_l("Flask Web Development, chapter 4 in htmx: a form that works with and "
+                                           "without JavaScript."))
 common.reuse_templates(app, "ch03")
 moment = Moment(app)
 common.init_moment(app)

@@ -38,7 +38,8 @@ app = Flask(__name__, static_folder=common.STATIC)
 app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY", "hard to guess string")  # the book's: set your own
 # A relative SQLite path lands in the instance folder (the repository's instance/, beside the main app's database).
 app.config["SQLALCHEMY_DATABASE_URI"] = os.environ.get("CHAPTERS_DATABASE_URL", "sqlite:///ch05.sqlite")
-common.init_app(app)
+common.init_app(app, chapter=5, summary=_l("Flask Web Development, chapter 5 in htmx: names remembered in a database "
+                                           "with Flask-SQLAlchemy and Flask-Migrate."))
 common.reuse_templates(app, "ch04", "ch03")
 moment = Moment(app)
 common.init_moment(app)
@@ -138,7 +139,7 @@ def internal_server_error(error):
 def no_tables(error):
     """Tell the visitor the command that creates the tables (a fresh clone has none), rather than a 500."""
     db.session.rollback()
-    return render_template("no-tables.html", step=app.import_name.rpartition(".")[2]), 503
+    return render_template("no-tables.html"), 503
 
 
 @app.after_request

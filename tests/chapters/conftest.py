@@ -45,6 +45,7 @@ def step_environment(tmp_path_factory, smtp_sink):
         patch.setenv("CHAPTERS_DATABASE_URL", f"sqlite:///{database}")
         patch.setenv("MAIL_SERVER", "127.0.0.1")
         patch.setenv("MAIL_PORT", str(smtp_sink.port))
+        patch.setenv("MAIL_USE_TLS", "false")
         patch.setenv("FLASKY_ADMIN", ADMIN)
         yield f"sqlite:///{database}"
 

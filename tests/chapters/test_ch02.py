@@ -55,7 +55,8 @@ def test_a_name_is_text_never_markup(client):
 def test_the_links_swap_the_greeting_in_place_and_work_without_javascript(client):
     links = soup(client.get("/")).find(id="friends").find_all("a")
     assert [(link["href"], link["hx-get"], link["hx-target"]) for link in links] == [
-        ("/user/Miguel", "/user/Miguel", "#greeting"), ("/user/%E6%9D%8E%E9%9B%B7", "/user/%E6%9D%8E%E9%9B%B7", "#greeting")]
+        ("/user/Miguel", "/user/Miguel", "#greeting"),
+        ("/user/%E6%9D%8E%E9%9B%B7", "/user/%E6%9D%8E%E9%9B%B7", "#greeting")]
 
 
 def test_every_script_and_stylesheet_is_served_from_the_repository(client):
