@@ -7,7 +7,7 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 
 ROOT = Path(__file__).resolve().parents[2]
-STEPS = ["ch02", "ch03", "ch04", "ch05", "ch06"]
+STEPS = ["ch02", "ch03", "ch04", "ch05", "ch06", "ch07"]
 # Accept-Language → the tag a page must declare.
 LANGUAGES = {"en": "en", "zh-CN": "zh-CN"}
 HTMX = {"HX-Request": "true"}
