@@ -34,6 +34,7 @@ PAGE = """<!doctype html>
   <meta name="htmx-config" content="{{ htmx_config }}">
   <title>{{ title }}</title>
   <meta name="description" content="{{ summary }}">
+  <link rel="icon" href="{{ url_for('static', filename='favicon.svg') }}" type="image/svg+xml">
   <link rel="stylesheet" href="{{ url_for('static', filename='vendor/bootstrap-5.3.9/bootstrap.min.css') }}">
   <script src="{{ url_for('static', filename='vendor/htmx-2.0.11/htmx.min.js') }}" defer></script>
 </head>

@@ -1,14 +1,11 @@
 """Fixtures of the chapters' tests: a test client of the module's step (its STEP), each language in turn, and what
 ch05 and ch06 read from the environment when they are imported (a temporary database, a real SMTP server)."""
 
-import flask_migrate
 import pytest
 
 from flasky.testing import free_port
-from tests.chapters.helpers import LANGUAGES, step_app, step_module
+from tests.chapters.helpers import ADMIN, LANGUAGES, forget_names, step_app, upgraded
 from tests.smtp_sink import SMTPServer
-
-ADMIN = "admin@example.com"
 
 
 @pytest.fixture(params=list(LANGUAGES))
@@ -52,19 +49,12 @@ def step_environment(tmp_path_factory, smtp_sink):
 
 @pytest.fixture(scope="module")
 def step(request, step_environment):
-    """The module of the step the test module names (ch05, ch06), on the temporary database at its migrations' head
-    (as flask --app chapters/<step> db upgrade leaves it)."""
-    module = step_module(request.module.STEP)
-    assert module.app.config["SQLALCHEMY_DATABASE_URI"] == step_environment, "imported before its database was set"
-    with module.app.app_context():
-        flask_migrate.upgrade()
-    return module
+    """The module of the step the test module names (ch05, ch06), on the temporary database at its migrations' head."""
+    return upgraded(request.module.STEP, step_environment)
 
 
 @pytest.fixture
 def database_app(step):
     """The step's app; the names it stored are gone after each test."""
     yield step.app
-    with step.app.app_context():
-        step.db.session.execute(step.db.delete(step.User))
-        step.db.session.commit()
+    forget_names(step)

@@ -4,6 +4,7 @@ import importlib
 from html.parser import HTMLParser
 from pathlib import Path
 
+import flask_migrate
 from bs4 import BeautifulSoup
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -11,6 +12,7 @@ STEPS = ["ch02", "ch03", "ch04", "ch05", "ch06", "ch07"]
 # Accept-Language → the tag a page must declare.
 LANGUAGES = {"en": "en", "zh-CN": "zh-CN"}
 HTMX = {"HX-Request": "true"}
+ADMIN = "admin@example.com"  # FLASKY_ADMIN of ch06 in the tests
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 
@@ -22,6 +24,23 @@ def step_module(step):
 def step_app(step):
     """The app of one step."""
     return step_module(step).app
+
+
+def upgraded(name, database_url):
+    """Import a step that reads its database from the environment (ch05, ch06) and bring it to its migrations' head,
+    as flask --app chapters/<step> db upgrade does."""
+    module = step_module(name)
+    assert module.app.config["SQLALCHEMY_DATABASE_URI"] == database_url, "imported before its database was set"
+    with module.app.app_context():
+        flask_migrate.upgrade()
+    return module
+
+
+def forget_names(module):
+    """Delete the names a step (ch05, ch06) stored: each test starts with none."""
+    with module.app.app_context():
+        module.db.session.execute(module.db.delete(module.User))
+        module.db.session.commit()
 
 
 def headers(language, htmx=False):

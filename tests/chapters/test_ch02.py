@@ -61,4 +61,4 @@ def test_the_links_swap_the_greeting_in_place_and_work_without_javascript(client
 
 def test_every_script_and_stylesheet_is_served_from_the_repository(client):
     statuses = served_assets(client, client.get("/"))
-    assert len(statuses) == 2 and set(statuses.values()) == {200}
+    assert len(statuses) == 3 and set(statuses.values()) == {200}

@@ -4,8 +4,7 @@ import logging
 
 import pytest
 
-from tests.chapters.conftest import ADMIN
-from tests.chapters.helpers import headers, page_problems, post_name, text_of
+from tests.chapters.helpers import ADMIN, headers, page_problems, post_name, text_of
 
 STEP = "ch06"
 
