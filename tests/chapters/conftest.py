@@ -36,15 +36,15 @@ def smtp_sink():
 
 @pytest.fixture(scope="session")
 def step_environment(tmp_path_factory, smtp_sink):
-    """Set what ch05 and ch06 read when first imported: a temporary SQLite file, the SMTP sink, the admin."""
-    database = tmp_path_factory.mktemp("chapters") / "chapters.sqlite"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CHAPTERS_DATABASE_URL", f"sqlite:///{database}")
-        patch.setenv("MAIL_SERVER", "127.0.0.1")
-        patch.setenv("MAIL_PORT", str(smtp_sink.port))
-        patch.setenv("MAIL_USE_TLS", "false")
-        patch.setenv("FLASKY_ADMIN", ADMIN)
-        yield f"sqlite:///{database}"
+    """What ch05 and ch06 read from the environment when first imported: a temporary SQLite file, the SMTP sink, the
+    admin (set only while they are imported, so no other test sees it)."""
+    return {
+        "CHAPTERS_DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('chapters') / 'chapters.sqlite'}",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(smtp_sink.port),
+        "MAIL_USE_TLS": "false",
+        "FLASKY_ADMIN": ADMIN,
+    }
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import flask_migrate
+import pytest
 from bs4 import BeautifulSoup
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,11 +27,14 @@ def step_app(step):
     return step_module(step).app
 
 
-def upgraded(name, database_url):
-    """Import a step that reads its database from the environment (ch05, ch06) and bring it to its migrations' head,
-    as flask --app chapters/<step> db upgrade does."""
-    module = step_module(name)
-    assert module.app.config["SQLALCHEMY_DATABASE_URI"] == database_url, "imported before its database was set"
+def upgraded(name, environment):
+    """Import a step that reads its settings from the environment (ch05, ch06) with these, and bring its database to
+    its migrations' head, as flask --app chapters/<step> db upgrade does."""
+    with pytest.MonkeyPatch.context() as patch:
+        for variable, value in environment.items():
+            patch.setenv(variable, value)
+        module = step_module(name)
+    assert module.app.config["SQLALCHEMY_DATABASE_URI"] == environment["CHAPTERS_DATABASE_URL"], "imported before"
     with module.app.app_context():
         flask_migrate.upgrade()
     return module
