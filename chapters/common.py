@@ -21,7 +21,7 @@ TRANSLATIONS = HERE / "translations"
 LANGUAGES = {"en": "en", "zh": "zh-CN"}  # catalog → the tag pages declare (<html lang>, Content-Language)
 
 # htmx settings, read from <meta name="htmx-config">: a history restore gets the full page, no eval, and a 422 (a
-# form with its errors) is swapped like a 200; other errors are not swapped.
+# form with its errors) or a 400 (a form whose CSRF token expired) is swapped like a 200; other errors are not.
 HTMX_CONFIG = json.dumps({
     "historyRestoreAsHxRequest": False,
     "allowEval": False,
@@ -30,7 +30,7 @@ HTMX_CONFIG = json.dumps({
     "responseHandling": [
         {"code": "204", "swap": False},
         {"code": "2..", "swap": True},
-        {"code": "422", "swap": True},
+        {"code": "4(00|22)", "swap": True},
         {"code": "...", "swap": False, "error": True},
     ],
 })

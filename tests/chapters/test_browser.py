@@ -48,8 +48,8 @@ def test_ch03_times_render_in_chinese_and_the_partial_swaps_in(page):
         assert page.evaluate(HAS_MARKER)
 
 
-def test_ch04_the_form_swaps_in_place_with_its_error_then_the_greeting_and_the_flash(page, console_errors):
-    console_errors.allow_status(422)  # the empty name's answer, swapped in as htmx is configured to
+def test_ch04_the_form_swaps_in_place_with_its_errors_then_the_greeting_and_the_flash(page, console_errors):
+    console_errors.allow_status(422, 400)  # the empty name's and the stale token's, swapped in as htmx is told to
     with served(step_app("ch04")) as url:
         page.goto(url + "/")
         mark(page)
@@ -61,6 +61,9 @@ def test_ch04_the_form_swaps_in_place_with_its_error_then_the_greeting_and_the_f
         page.get_by_label("What is your name?").fill("Bob")
         page.get_by_role("button", name="Submit").click()
         expect(page.locator("#flashes")).to_have_text("Looks like you have changed your name!")
+        page.locator("#csrf_token").evaluate("field => { field.value = 'stale'; }")
+        page.get_by_role("button", name="Submit").click()
+        expect(page.locator("#form-expired")).to_have_text("This form has expired, please try again.")
         assert page.url == url + "/" and page.evaluate(HAS_MARKER)
 
 
