@@ -4,16 +4,16 @@ New since ch. 3: SECRET_KEY and Flask-WTF's CSRF token; NameForm (a stripped nam
 one view for GET and POST / as in the book. Without JavaScript the form posts and gets a 303 redirect back to /
 (Post/Redirect/Get: reloading never posts again). With htmx the same form is posted by hx-post and swapped in place:
 a fresh form, with the greeting and the flash sent out of band (greeted.html). A rejected name answers 422 with the
-message beside the field (the whole page, or for htmx the form alone; htmx is told to swap 422 in common.py), a
-failed CSRF check 400. The session keeps the name; flash() says when it changed. templates/ holds only what is new;
-the rest (base.html, user.html …) comes from ch03/templates/.
+message beside the field (the whole page, or for htmx the form alone, the focus on the field), a failed CSRF check
+400 (common.py tells htmx to swap both). The session keeps the name; flash() says when it changed. templates/ holds
+only what is new; the rest (base.html, user.html …) comes from ch03/templates/.
 
 第 4 章 Web 表单：第 3 章的 hello.py 加上名字表单。运行：flask --app chapters/ch04 run
 新内容：SECRET_KEY 和 Flask-WTF 的 CSRF 令牌；NameForm（去掉首尾空白，1 到 64 个字符，不含 < 或 >）；和书中一样，
 一个视图处理 GET 和 POST /。不启用 JavaScript 时表单提交后得到 303 重定向回 /（提交/重定向/获取，刷新不会重复提交）；
 启用 htmx 时同一个表单由 hx-post 提交并就地替换：新的表单，问候和 flash 消息带外（out of band）发送（greeted.html）。
-名字不合格时返回 422，错误提示在输入框旁边（整页，或 htmx 只得到表单；common.py 让 htmx 替换 422 的响应），
-CSRF 检查失败返回 400。会话记住名字，名字变了用 flash() 提示。templates/ 里只有新增或改动的模板，其余
+名字不合格时返回 422，错误提示在输入框旁边（整页，或 htmx 只得到表单，焦点移到输入框），CSRF 检查失败返回 400
+（common.py 让 htmx 替换这两种响应）。会话记住名字，名字变了用 flash() 提示。templates/ 里只有新增或改动的模板，其余
 （base.html、user.html……）来自 ch03/templates/。
 """
 

@@ -55,6 +55,7 @@ def test_ch04_the_form_swaps_in_place_with_its_errors_then_the_greeting_and_the_
         mark(page)
         page.get_by_role("button", name="Submit").click()
         expect(page.locator("#name-error")).to_have_text("Please enter your name.")
+        expect(page.get_by_label("What is your name?")).to_be_focused()
         page.get_by_label("What is your name?").fill("Alice")
         page.get_by_role("button", name="Submit").click()
         expect(page.locator("#greeting")).to_have_text("Hello, Alice!")
