@@ -56,6 +56,7 @@ def test_wheel_installs_and_serves_from_a_fresh_venv(tmp_path):
                      "flasky/static/vendor/moment-2.31.0/locale/zh-cn.js", "pytest_htmx/__init__.py",
                      "pytest_htmx/plugin.py", "pytest_htmx/linter.py"):
         assert expected in names
+    assert not [name for name in names if name.startswith("chapters/")], "the chapters are for learners, not installs"
     [entry_points] = [name for name in names if name.endswith(".dist-info/entry_points.txt")]
     assert "[pytest11]\nhtmx = pytest_htmx.plugin" in zipfile.ZipFile(wheel).read(entry_points).decode()
     venv = tmp_path / "venv"

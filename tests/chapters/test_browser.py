@@ -1,0 +1,85 @@
+"""Each step in Chromium with JavaScript: htmx swaps in place (no page load), local times render, no console error
+(so no script or style the CSP refuses). The browser suite's fixtures: tests/browser/conftest.py."""
+
+from contextlib import contextmanager
+
+import pytest
+from playwright.sync_api import expect
+
+# The browser suite's fixtures, used here by name: Debian's Chromium, a page whose console errors fail the test.
+from tests.browser.conftest import browser_context_args, browser_type_launch_args, console_errors, page  # noqa: F401
+from tests.browser.helpers import HAS_MARKER, mark, serve
+from tests.chapters.helpers import forget_names, step_app, upgraded
+
+pytestmark = pytest.mark.timeout(90)
+served = contextmanager(serve)
+
+
+@pytest.fixture(scope="session")
+def base_url():
+    """No one base URL: each test serves the step it drives."""
+    return None
+
+
+def test_ch02_a_link_swaps_the_greeting_in_place_and_back_and_reload_show_whole_pages(page):
+    with served(step_app("ch02")) as url:
+        page.goto(url + "/")
+        mark(page)
+        page.get_by_role("link", name="Miguel").click()
+        expect(page.locator("#greeting")).to_have_text("Hello, Miguel!")
+        assert page.url == url + "/user/Miguel" and page.evaluate(HAS_MARKER)
+        page.go_back()
+        expect(page.locator("#greeting")).to_have_text("Hello World!")
+        page.go_forward()
+        page.reload()  # the address htmx pushed: the whole page, not the bare fragment
+        expect(page.locator("#greeting")).to_have_text("Hello, Miguel!")
+        expect(page.locator("#friends")).to_be_visible()
+
+
+@pytest.mark.browser_context_args(locale="zh-CN")  # Chromium then sends Accept-Language: zh-CN
+def test_ch03_times_render_in_chinese_and_the_partial_swaps_in(page):
+    with served(step_app("ch03")) as url:
+        page.goto(url + "/")
+        expect(page.locator("#local-time")).to_contain_text("年")  # moment's zh-cn "LLL": 2026年12月5日…
+        expect(page.locator("#time-ago")).to_contain_text("前")  # "几秒前"
+        mark(page)
+        page.get_by_role("link", name="李雷").click()
+        expect(page.locator("#greeting")).to_have_text("你好，李雷！")
+        assert page.evaluate(HAS_MARKER)
+
+
+def test_ch04_the_form_swaps_in_place_with_its_errors_then_the_greeting_and_the_flash(page, console_errors):
+    console_errors.allow_status(422, 400)  # the empty name's and the stale token's, swapped in as htmx is told to
+    with served(step_app("ch04")) as url:
+        page.goto(url + "/")
+        mark(page)
+        page.get_by_role("button", name="Submit").click()
+        expect(page.locator("#name-error")).to_have_text("Please enter your name.")
+        expect(page.get_by_label("What is your name?")).to_be_focused()
+        page.get_by_label("What is your name?").fill("Alice")
+        page.get_by_role("button", name="Submit").click()
+        expect(page.locator("#greeting")).to_have_text("Hello, Alice!")
+        page.get_by_label("What is your name?").fill("Bob")
+        page.get_by_role("button", name="Submit").click()
+        expect(page.locator("#flashes")).to_have_text("Looks like you have changed your name!")
+        page.locator("#csrf_token").evaluate("field => { field.value = 'stale'; }")
+        page.get_by_role("button", name="Submit").click()
+        expect(page.locator("#form-expired")).to_have_text("This form has expired, please try again.")
+        assert page.url == url + "/" and page.evaluate(HAS_MARKER)
+
+
+@pytest.mark.parametrize("name", ["ch05", "ch06"])
+def test_ch05_and_ch06_remember_a_name_and_ch06_mails_the_admin(page, step_environment, smtp_sink, name):
+    module = upgraded(name, step_environment)
+    smtp_sink.mailbox.messages.clear()
+    with served(module.app) as url:
+        try:
+            page.goto(url + "/")
+            for known in ("Pleased to meet you!", "Happy to see you again!"):
+                page.get_by_label("What is your name?").fill("Carol")
+                page.get_by_role("button", name="Submit").click()
+                expect(page.locator("#known")).to_have_text(known)
+        finally:
+            forget_names(module)
+    mails = 1 if name == "ch06" else 0
+    assert len(smtp_sink.mailbox.wait_for(mails, timeout=5)) == mails
