@@ -8,6 +8,7 @@ from .recorder import SESSION_KEY, TAB_HEADER, current_tab, store
 
 
 @bp.get("/exchanges")
+@hypermedia.answers("inspector/exchanges.html", fragments=["partials/inspector-exchanges.html"])
 def exchanges():
     """List this tab's last exchanges for the panel, or on a page of its own the session's (no JavaScript)."""
     key, tab = session.get(SESSION_KEY), current_tab()

@@ -1,0 +1,96 @@
+"""The development exchange inspector in Chromium: the panel follows htmx swaps, keeps open across boosted pages and
+lists the session's exchanges without JavaScript; no console errors, axe-clean, valid HTML (the Nu checker)."""
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from flasky import create_app
+from flasky.extensions import db as _db
+from tests.browser.helpers import serve
+from tests.helpers import create_schema
+
+# The Nu Html Checker's jar (npm pack vnu-jar@26.9.27 -> package/build/dist/vnu.jar; it needs Java 17).
+VNU_JAR = os.environ.get("FLASKY_VNU_JAR", "")
+GREET_ROW = ["POST /", "HX-Request: true", "main.greet", "200",
+             "partials/name-form.html (fragment) partials/greeting.html (out of band) "
+             "partials/flashes.html (out of band)"]
+
+
+@pytest.fixture
+def dev_server(tmp_path):
+    """The development configuration (the inspector on, debug on) on a fresh SQLite file, served on 127.0.0.1; the
+    live feed off, so no poll or stream adds rows while a test reads them."""
+    app = create_app("development", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'dev.sqlite'}",
+                     FLASKY_LIVE_FEED=False, FLASKY_MAIL_WORKER=False)
+    assert app.debug and app.config["FLASKY_INSPECTOR"]
+    with app.app_context():
+        create_schema()
+    yield from serve(app)
+    with app.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+def cells(row):
+    """Read one row of the inspector's table, its cells' text with white space collapsed."""
+    return [re.sub(r"\s+", " ", text).strip() for text in row.locator("td").all_text_contents()]
+
+
+def assert_valid_html(html, tmp_path, name):
+    """Check a document with the Nu Html Checker, htmx's hx-* and sse-* attributes aside (htmx's design)."""
+    if not Path(VNU_JAR).is_file():
+        pytest.skip("set FLASKY_VNU_JAR to the Nu Html Checker's vnu.jar (npm pack vnu-jar) to check HTML validity")
+    path = tmp_path / f"{name}.html"
+    path.write_text(html, encoding="utf-8")
+    result = subprocess.run(["java", "-jar", VNU_JAR, "--errors-only", str(path)], capture_output=True, text=True,
+                            timeout=120)
+    errors = [line for line in result.stderr.splitlines()
+              if line.strip() and not re.search(r"Attribute “(hx|sse)-[a-z-]+” not allowed", line)]
+    assert errors == [], f"{name} is not valid HTML"
+
+
+def test_the_panel_follows_an_htmx_greet_and_keeps_open_across_pages(page, dev_server, submit_name, axe, tmp_path):
+    page.goto(dev_server + "/")
+    rows = page.locator("#inspector-exchanges tbody tr")
+    expect(rows).to_have_count(1)  # the page's own load, claimed by this tab once its script named it
+    assert cells(rows.first)[:3] == ["GET /", "—", "main.index"]
+    expect(page.locator("#inspector-details")).not_to_have_attribute("open", "")
+    page.locator("#inspector-details summary").click()
+    axe(page, "inspector open")
+
+    submit_name(page, "Bob")
+    expect(rows).to_have_count(2)
+    expect(rows.first.locator(".inspector-request")).to_have_text("POST /")
+    assert cells(rows.first)[:5] == GREET_ROW
+    expect(page.locator("#greeting")).to_contain_text("Bob")
+    axe(page, "inspector after an htmx greet")
+    assert_valid_html(page.content(), tmp_path, "after-greet")
+
+    page.get_by_role("link", name="Visitors").click()  # boosted: a new panel, which asks for the tab's list itself
+    expect(page.locator("main h1")).to_have_text("Visitors")
+    expect(page.locator("#inspector-details")).to_have_attribute("open", "")
+    expect(rows.first.locator(".inspector-request")).to_have_text("GET /users")
+    expect(rows.first.locator(".inspector-request-headers")).to_have_text(re.compile("HX-Boosted: true"))
+    expect(rows).to_have_count(3)
+    axe(page, "inspector after a boosted navigation")
+
+
+def test_without_javascript_the_session_s_page_lists_the_plain_flow(nojs_page, dev_server, axe, tmp_path):
+    nojs_page.goto(dev_server + "/")
+    nojs_page.locator("#name").fill("Ann")
+    nojs_page.locator("#submit").click()
+    expect(nojs_page.locator("#greeting")).to_contain_text("Ann")
+    nojs_page.locator("#inspector-details summary").click()
+    nojs_page.get_by_role("link", name="All exchanges of this session, on a page of their own").click()
+    expect(nojs_page.locator("main h1")).to_have_text("Hypermedia exchanges")
+    rows = nojs_page.locator("#inspector-exchanges tbody tr")
+    assert [cells(row)[:4] for row in rows.all()] == [
+        ["GET /", "—", "main.index", "200"], ["POST /", "—", "main.greet", "303"],
+        ["GET /", "—", "main.index", "200"]]
+    axe(nojs_page, "the session's exchanges without JavaScript")
+    assert_valid_html(nojs_page.content(), tmp_path, "exchanges-page")
