@@ -124,6 +124,12 @@ def test_a_tab_keeps_its_last_twenty_exchanges(dev_client):
     assert [row["request"] for row in tab_rows(dev_client)] == [f"GET /?n={number}" for number in range(24, 4, -1)]
 
 
+def test_a_long_address_is_kept_cut(dev_client):
+    dev_client.hx_get("/?q=" + "x" * 2000)
+    [row] = tab_rows(dev_client)
+    assert len(row["request"]) == len("GET ") + 500 and row["request"].endswith("x…")
+
+
 def test_the_store_keeps_a_bounded_number_of_tabs():
     store = Store(per_tab=2, max_tabs=3)
     for tab in "abcd":

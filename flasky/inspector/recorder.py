@@ -15,6 +15,8 @@ INCLUDES_KEY = "flasky.inspector.includes"
 SESSION_KEY = "inspector"
 TAB_HEADER = "X-Flasky-Tab"
 MAX_TAB_LENGTH = 64
+# The longest address kept whole: a longer one is cut (the store holds 4,000 exchanges at most).
+MAX_URL_LENGTH = 500
 # The request headers that choose between page and fragment: the htmx ones render() reads and Vary names.
 CHOOSING_HEADERS = tuple(name for name in hypermedia.VARY_HEADERS if name.startswith("HX-"))
 OWN_PARTIALS = "partials/inspector-"
@@ -103,6 +105,8 @@ def record(app, response, **extra):
     if not recorded() or SESSION_KEY not in session:
         return
     url = request.script_root + (request.full_path if request.query_string else request.path)
+    if len(url) > MAX_URL_LENGTH:
+        url = url[: MAX_URL_LENGTH - 1] + "…"
     store().add(session[SESSION_KEY], current_tab(), Exchange(
         id=exchange_id(),
         method=request.method,
