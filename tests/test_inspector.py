@@ -5,6 +5,7 @@ import pytest
 from flask import request_finished
 
 from flasky import create_app, hypermedia
+from flasky.config import StartupError
 from flasky.inspector.recorder import STORE_KEY, TAB_HEADER
 from flasky.inspector.store import Exchange, Store
 from tests.test_config import STRONG_KEY
@@ -232,5 +233,5 @@ def test_production_refuses_to_start_with_it_on(monkeypatch, how):
     monkeypatch.setenv("SECRET_KEY", STRONG_KEY)
     if how != "override":
         monkeypatch.setenv(how, "true")
-    with pytest.raises(RuntimeError, match="FLASKY_INSPECTOR must be off in production"):
+    with pytest.raises(StartupError, match="FLASKY_INSPECTOR must be off in production"):
         create_app("production", **({"FLASKY_INSPECTOR": True} if how == "override" else {}))
