@@ -3,10 +3,11 @@ and that outside development it does not exist at all (no route, no panel, no ho
 
 import pytest
 from flask import request_finished
+from jinja2 import DictLoader, Environment
 
 from flasky import create_app, hypermedia
 from flasky.config import StartupError
-from flasky.inspector.recorder import STORE_KEY, TAB_HEADER
+from flasky.inspector.recorder import STORE_KEY, TAB_HEADER, _partials
 from flasky.inspector.store import Exchange, Store
 from tests.test_config import STRONG_KEY
 
@@ -17,8 +18,10 @@ INSPECTOR_MODULES = ("flasky.inspector",)
 
 @pytest.fixture
 def dev_app(make_app, tmp_path):
-    """A development app (the inspector on by default) on a fresh SQLite file."""
-    return make_app("development", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'dev.sqlite'}", create_tables=True)
+    """A development app (the inspector on by default) on a fresh SQLite file; the rate limit off, as Flask-Limiter's
+    one limiter takes the last app's setting and other modules' apps keep theirs."""
+    return make_app("development", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'dev.sqlite'}", create_tables=True,
+                    RATELIMIT_ENABLED=False)
 
 
 @pytest.fixture
@@ -129,6 +132,14 @@ def test_a_long_address_is_kept_cut(dev_client):
     dev_client.hx_get("/?q=" + "x" * 2000)
     [row] = tab_rows(dev_client)
     assert len(row["request"]) == len("GET ") + 500 and row["request"].endswith("x…")
+
+
+def test_a_page_s_partials_are_found_through_its_includes_and_a_missing_one_is_no_failure():
+    env = Environment(loader=DictLoader({
+        "page.html": '{% extends "layout.html" %}{% include "partials/gone.html" ignore missing %}',
+        "layout.html": '{% include "partials/a.html" %}{% include "partials/inspector-exchanges.html" %}',
+        "partials/a.html": '{% include "partials/b.html" %}', "partials/b.html": ""}))
+    assert _partials(env, "page.html", set()) == {"partials/a.html", "partials/b.html", "partials/gone.html"}
 
 
 def test_the_store_keeps_a_bounded_number_of_tabs():

@@ -4,7 +4,7 @@
 import secrets
 
 from flask import current_app, g, request, request_finished, session
-from jinja2 import meta
+from jinja2 import TemplateNotFound, meta
 
 from .. import hypermedia
 from .store import Exchange, Rendered, Store
@@ -89,7 +89,10 @@ def includes(app, name):
 
 def _partials(env, name, seen):
     seen.add(name)
-    source = env.loader.get_source(env, name)[0]
+    try:
+        source = env.loader.get_source(env, name)[0]
+    except TemplateNotFound:  # an `include … ignore missing`: nothing to list, and never the page's failure
+        return set()
     found = set()
     for child in meta.find_referenced_templates(env.parse(source)):
         if child is None or child in seen:

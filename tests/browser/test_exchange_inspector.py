@@ -24,9 +24,10 @@ GREET_ROW = ["POST /", "HX-Request: true", "main.greet", "200",
 @pytest.fixture
 def dev_server(tmp_path):
     """The development configuration (the inspector on, debug on) on a fresh SQLite file, served on 127.0.0.1; the
-    live feed off, so no poll or stream adds rows while a test reads them."""
+    live feed off, so no poll or stream adds rows while a test reads them, and the rate limit off: Flask-Limiter's
+    one limiter takes the last app's setting, and the session's testing app (live_app) must keep its own."""
     app = create_app("development", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'dev.sqlite'}",
-                     FLASKY_LIVE_FEED=False, FLASKY_MAIL_WORKER=False)
+                     FLASKY_LIVE_FEED=False, FLASKY_MAIL_WORKER=False, RATELIMIT_ENABLED=False)
     assert app.debug and app.config["FLASKY_INSPECTOR"]
     with app.app_context():
         create_schema()
