@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 
 from flasky import create_app
 from flasky.extensions import db as _db
-from tests.browser.helpers import serve
+from flasky.live.hub import Hub
+from tests.browser.helpers import PHONE, assert_fits, serve
 from tests.helpers import create_schema
 
 # The Nu Html Checker's jar (npm pack vnu-jar@26.9.27 -> package/build/dist/vnu.jar; it needs Java 17).
@@ -22,16 +23,24 @@ GREET_ROW = ["POST /", "HX-Request: true", "main.greet", "200",
 
 
 @pytest.fixture
-def dev_server(tmp_path):
+def live_feed():
+    """Whether the development app has its live panel: off, so that no poll adds rows while a test reads them."""
+    return False
+
+
+@pytest.fixture
+def dev_server(tmp_path, live_feed):
     """The development configuration (the inspector on, debug on) on a fresh SQLite file, served on 127.0.0.1; the
-    live feed off, so no poll or stream adds rows while a test reads them, and the rate limit off: Flask-Limiter's
-    one limiter takes the last app's setting, and the session's testing app (live_app) must keep its own."""
+    rate limit off: Flask-Limiter's one limiter takes the last app's setting, and the session's testing app
+    (live_app) must keep its own."""
     app = create_app("development", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'dev.sqlite'}",
-                     FLASKY_LIVE_FEED=False, FLASKY_MAIL_WORKER=False, RATELIMIT_ENABLED=False)
+                     FLASKY_LIVE_FEED=live_feed, FLASKY_MAIL_WORKER=False, RATELIMIT_ENABLED=False)
     assert app.debug and app.config["FLASKY_INSPECTOR"]
     with app.app_context():
         create_schema()
     yield from serve(app)
+    if (hub := app.extensions.get(Hub.KEY)) is not None:
+        hub.close()
     with app.app_context():
         _db.session.remove()
         _db.engine.dispose()
@@ -82,6 +91,20 @@ def test_the_panel_follows_an_htmx_greet_and_keeps_open_across_pages(page, dev_s
     expect(page.locator("#inspector-details")).to_have_attribute("open", "")
     expect(rows).to_have_count(3)
     expect(rows.first.locator(".inspector-request")).to_have_text("GET /users")
+
+
+@pytest.mark.parametrize("live_feed", [True])
+def test_the_panel_works_beside_the_live_panel_and_fits_a_phone(page, dev_server, submit_name, axe):
+    page.set_viewport_size(PHONE)
+    page.goto(dev_server + "/")
+    expect(page.locator("#live-greetings")).to_be_visible()
+    page.locator("#inspector-details summary").click()
+    submit_name(page, "Bob")
+    expect(page.locator("#recent-greetings")).to_contain_text("Bob")
+    rows = page.locator("#inspector-exchanges tbody tr")
+    expect(rows.filter(has_text="main.greet")).to_have_count(1)
+    assert_fits(page, "the inspector open on a phone")
+    axe(page, "the inspector beside the live panel")
 
 
 def greet_without_javascript(nojs_page, dev_server):
