@@ -231,12 +231,13 @@ def test_outside_development_it_does_not_exist(monkeypatch, make_app, config_nam
     assert missing.soup.select_one("#inspector") is None and "inspector" not in missing.text
 
 
-def test_the_environment_turns_it_off_in_development(monkeypatch):
+def test_the_environment_turns_it_off_in_development_never_on_in_testing(monkeypatch):
     monkeypatch.setenv("FLASKY_INSPECTOR", "false")
     assert create_app("development").config["FLASKY_INSPECTOR"] is False
     monkeypatch.delenv("FLASKY_INSPECTOR")
     assert create_app("development").config["FLASKY_INSPECTOR"] is True
-    assert create_app("testing").config["FLASKY_INSPECTOR"] is False
+    monkeypatch.setenv("FLASKY_INSPECTOR", "true")
+    assert create_app("testing").config["FLASKY_INSPECTOR"] is False  # whatever the environment says
 
 
 @pytest.mark.parametrize("how", ["FLASKY_INSPECTOR", "FLASK_FLASKY_INSPECTOR", "override"])
