@@ -57,6 +57,7 @@ def create_app(config_name=None, **overrides):
 
     from .directory import bp as directory_blueprint
     from .health import bp as health_blueprint
+    from .inspector import bp as inspector_blueprint
     from .live import bp as live_blueprint
     from .main import bp as main_blueprint
 
@@ -66,6 +67,8 @@ def create_app(config_name=None, **overrides):
         app.register_blueprint(directory_blueprint)
     if app.config["FLASKY_LIVE_FEED"]:
         app.register_blueprint(live_blueprint)  # with the feed's hub: its tailer thread starts with the first stream
+    if app.config["FLASKY_INSPECTOR"]:
+        app.register_blueprint(inspector_blueprint)  # with its store and recorder: off, none of it exists
     cli.init_app(app)
     configure_logging(app)
     outbox.init_app(app)  # last: it may start the delivery thread, which needs the finished app

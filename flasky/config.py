@@ -163,6 +163,9 @@ class Config:
         self.FLASKY_LIVE_KEEP_EVENTS = env_int("FLASKY_LIVE_KEEP_EVENTS", 1000)
         # Tests only: end a stream after this many events (0: no limit).
         self.FLASKY_LIVE_MAX_EVENTS = env_int("FLASKY_LIVE_MAX_EVENTS", 0)
+        # The development exchange inspector (flasky/inspector/): a panel on every page listing the tab's last
+        # requests, what chose each answer and what was rendered. Development turns it on; production refuses it.
+        self.FLASKY_INSPECTOR = env_bool("FLASKY_INSPECTOR", False)
 
     def check(self, config):
         """Refuse settings the app cannot work with: a mail language it has no catalog for."""
@@ -187,6 +190,7 @@ class DevelopmentConfig(Config):
     def __init__(self):
         super().__init__()
         self.SQLALCHEMY_DATABASE_URI = env_str("DEV_DATABASE_URL", "sqlite:///data-dev.sqlite")
+        self.FLASKY_INSPECTOR = env_bool("FLASKY_INSPECTOR", True)
 
 
 class TestingConfig(Config):
@@ -201,6 +205,8 @@ class TestingConfig(Config):
         self.FLASKY_MAIL_WORKER = env_bool("FLASKY_MAIL_WORKER", False)
         # Tests of the rate limit turn it back on.
         self.RATELIMIT_ENABLED = False
+        # Whatever the environment says; the contract walk turns it on to walk the inspector's route and panel.
+        self.FLASKY_INSPECTOR = False
         self.SQLALCHEMY_DATABASE_URI = env_str("TEST_DATABASE_URL", "sqlite://")
 
 
@@ -217,7 +223,8 @@ class ProductionConfig(Config):
         self.FLASKY_BASE_URL = env_str("FLASKY_BASE_URL")
 
     def check(self, config):
-        """Refuse to start production with a missing, short or well-known SECRET_KEY, or with debug on."""
+        """Refuse to start production with a missing, short or well-known SECRET_KEY, or with debug or the
+        exchange inspector on."""
         super().check(config)
         key = config.get("SECRET_KEY") or ""
         if key.strip().lower() in INSECURE_SECRET_KEYS or len(key) < MIN_SECRET_KEY_LENGTH:
@@ -228,6 +235,9 @@ class ProductionConfig(Config):
             )
         if config.get("DEBUG"):
             raise StartupError("DEBUG must be off in production: unset FLASK_DEBUG.")
+        if config.get("FLASKY_INSPECTOR"):
+            raise StartupError("FLASKY_INSPECTOR must be off in production: the exchange inspector is a development "
+                               "tool that records every request. Unset FLASKY_INSPECTOR and FLASK_FLASKY_INSPECTOR.")
         if config.get("FLASKY_ADMIN") and not config.get("FLASKY_BASE_URL"):
             raise StartupError("FLASKY_BASE_URL must be set (e.g. https://flasky.example.com) for links in admin mail.")
 

@@ -125,13 +125,15 @@ ROOT = Path(__file__).resolve().parent.parent
 REFUSALS = [
     ({"FLASK_CONFIG": "production"}, "SECRET_KEY is missing, shorter than 32 characters or a well-known default"),
     ({"FLASK_CONFIG": "production", "SECRET_KEY": STRONG_KEY, "FLASK_DEBUG": "1"}, "DEBUG must be off in production"),
+    ({"FLASK_CONFIG": "production", "SECRET_KEY": STRONG_KEY, "FLASKY_INSPECTOR": "on"},
+     "FLASKY_INSPECTOR must be off in production"),
     ({"FLASK_CONFIG": "staging"}, "Unknown configuration 'staging': choose one of"),
     ({"FLASK_CONFIG": "development", "FLASKY_LIVE_STREAMS": "many"}, "FLASKY_LIVE_STREAMS must be a whole number"),
     ({"FLASK_CONFIG": "development", "MAIL_USE_TLS": "perhaps"}, "MAIL_USE_TLS must be true or false"),
 ]
 
 
-@pytest.mark.parametrize(("env", "start"), REFUSALS, ids=["no-key", "debug", "unknown", "junk-number", "junk-flag"])
+@pytest.mark.parametrize(("env", "start"), REFUSALS, ids=["no-key", "debug", "inspector", "unknown", "junk-number", "junk-flag"])
 def test_a_refused_setting_is_one_line_and_a_failure_for_flask(tmp_path, env, start):
     clean = {key: value for key, value in os.environ.items() if not key.startswith(("FLASK", "SECRET_KEY", "MAIL_"))}
     result = subprocess.run([str(Path(sys.executable).parent / "flask"), "--app", "flasky", "routes"], cwd=ROOT,

@@ -29,6 +29,8 @@ ADDRESSES = {
     "directory.more": [{"q": "a"}, {"cursor": "not-a-cursor"}],
 }
 ERRORS = contract_of(http_error)
+# The development exchange inspector is walked too (its route, and its panel on every page): off in testing otherwise.
+WALKED = {"FLASKY_INSPECTOR": True}
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ FORMS = {
 
 def endpoints(methods):
     """List the testing app's endpoints that take one of these methods, in the order its contract lists them."""
-    return [row["endpoint"] for row in contracts(create_app("testing"))
+    return [row["endpoint"] for row in contracts(create_app("testing", **WALKED))
             if row["endpoint"] and set(row["methods"]) & methods]
 
 
@@ -82,7 +84,8 @@ def walked_app(tmp_path_factory):
 
 def made_app(folder, **overrides):
     """Build a testing app on a SQLite file in `folder`, with names stored; drop its tables afterwards."""
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder / 'walk.sqlite'}", **overrides)
+    url = f"sqlite:///{folder / 'walk.sqlite'}"
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, **{**WALKED, **overrides})
     app.test_client_class = ThreadedServerClient  # as under the README's server: the live panel streams
     with app.app_context():
         create_schema()
@@ -257,7 +260,7 @@ def test_every_form_keeps_its_contract(walked_app, form_state, monkeypatch):
 
 
 def test_the_walk_covers_every_route_and_every_route_declares_its_contract():
-    app = create_app("testing")
+    app = create_app("testing", **WALKED)
     rows = contracts(app)
     routes = {rule.endpoint for rule in app.url_map.iter_rules()} - {"static"}
     assert {row["endpoint"] for row in rows if row["endpoint"]} == routes
