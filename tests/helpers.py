@@ -2,6 +2,7 @@
 an htmx client as a threaded server's, a Celery worker process, a redis-server, and a real server's name form and event streams."""
 
 import contextlib
+import os
 import queue
 import re
 import shutil
@@ -24,6 +25,12 @@ from flasky.testing import BIN, HtmxClient, free_port, soup_of
 
 
 SERVER_SLOTS = 64
+# The Nu Html Checker's jar (npm's vnu-jar; it needs Java), where tests/system-packages.sh puts it unless
+# FLASKY_VNU_JAR names another.
+VNU_JAR = Path(os.environ.get("FLASKY_VNU_JAR") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+               / "flasky" / "vnu-jar-26.9.27" / "vnu.jar")
+# htmx's own attributes, which HTML does not know (htmx's design): the only reports we set aside.
+HTMX_ATTRIBUTE_REPORT = re.compile(r"Attribute “(hx|sse)-[a-z:-]+” not allowed")
 
 
 class ThreadedServerClient(HtmxClient):
@@ -37,6 +44,21 @@ class ThreadedServerClient(HtmxClient):
     def open(self, *args, **kwargs):
         kwargs.setdefault("multithread", True)  # wsgi.multithread
         return super().open(*args, **kwargs)
+
+
+def html_errors(documents, folder):
+    """Check whole documents (name → HTML) with the Nu Html Checker in one run; return its errors, htmx's attributes
+    aside, each line naming its document."""
+    if not VNU_JAR.is_file() or shutil.which("java") is None:
+        pytest.fail(f"the Nu Html Checker (Java and {VNU_JAR}) is missing: run `bash tests/system-packages.sh` "
+                    "(or set FLASKY_VNU_JAR)")
+    paths = []
+    for name, html in documents.items():
+        paths.append(folder / f"{re.sub(r'[^A-Za-z0-9._-]+', '_', name)}.html")
+        paths[-1].write_text(html, encoding="utf-8")
+    result = subprocess.run(["java", "-jar", str(VNU_JAR), "--errors-only", *map(str, paths)], capture_output=True,
+                            text=True, timeout=300)
+    return [line for line in result.stderr.splitlines() if line.strip() and not HTMX_ATTRIBUTE_REPORT.search(line)]
 
 
 class RedisServer:

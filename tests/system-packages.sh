@@ -22,8 +22,8 @@ if ((${#need[@]})); then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-# Where tests/browser/test_exchange_inspector.py looks for the checker unless FLASKY_VNU_JAR names one. Without it
-# (the registry unreachable) only that test skips, saying so.
+# Where the HTML validity tests look for the checker (tests/helpers.py html_errors()) unless FLASKY_VNU_JAR names
+# one. Without it (the registry unreachable) those tests fail, naming this script.
 vnu_dir="${XDG_CACHE_HOME:-$HOME/.cache}/flasky/vnu-jar-26.9.27"
 if [ ! -f "$vnu_dir/vnu.jar" ]; then
   echo "+ npm pack vnu-jar@26.9.27 -> $vnu_dir/vnu.jar"
@@ -32,7 +32,7 @@ if [ ! -f "$vnu_dir/vnu.jar" ]; then
       tar xzf vnu-jar-26.9.27.tgz package/build/dist/vnu.jar); then
     mkdir -p "$vnu_dir" && mv "$work/package/build/dist/vnu.jar" "$vnu_dir/vnu.jar"
   else
-    echo "warning: the Nu Html Checker could not be fetched; the HTML validity test will skip" >&2
+    echo "warning: the Nu Html Checker could not be fetched; the HTML validity tests will fail" >&2
   fi
   rm -rf "$work"
 fi

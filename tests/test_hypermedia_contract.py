@@ -16,7 +16,7 @@ from flasky.extensions import db
 from flasky.hypermedia import Contract, contract_of, contracts, rendered
 from flasky.main.errors import http_error
 from pytest_htmx import assert_fragment, assert_full_page, assert_lint_clean, assert_oob, assert_vary_covers
-from tests.helpers import ThreadedServerClient, create_schema, drop_schema, expired_token
+from tests.helpers import ThreadedServerClient, create_schema, drop_schema, expired_token, html_errors
 
 LANGUAGES = {"en": "en", "zh": "zh-CN"}
 KINDS = ("plain", "htmx", "boosted", "history")
@@ -257,6 +257,18 @@ def test_every_form_keeps_its_contract(walked_app, form_state, monkeypatch):
     plain, htmx = FORMS[endpoint].statuses[case]
     assert walked.response.status_code == (htmx if kind == "htmx" else plain)
     check(walked, language)
+
+
+def test_every_page_of_the_walk_is_valid_html(walked_app, tmp_path):
+    pages = {}
+    for endpoint in endpoints({"GET"}):
+        for values in ADDRESSES.get(endpoint, [{}]):
+            for language in LANGUAGES:
+                walked = walk_get(walked_app, endpoint, values, "plain", language)
+                if walked.renders:  # a page or an error page; not a redirect, a script or an event stream
+                    pages["-".join([endpoint, *map(str, values.values()), language])] = walked.response.text
+    assert len(pages) >= 16
+    assert html_errors(pages, tmp_path) == []
 
 
 def test_the_walk_covers_every_route_and_every_route_declares_its_contract():
