@@ -1,42 +1,91 @@
 """Template helpers: Flask-Moment without inline styles, no-JS fallbacks for times, roles in the reader's words."""
 
 import re
+from calendar import monthrange
 from functools import lru_cache
+from math import floor
 
 from babel.dates import format_datetime
 from flask import url_for
 from flask_moment import moment
 from jinja2 import pass_context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .i18n import current_language, current_voice, gettext, ngettext
 from .models import role_label, utcnow
 from .text import NONCHARACTERS
 
 # Flask-Moment hides each timestamp with an inline style, which our Content-Security-Policy refuses; the
-# .flask-moment rule in app.css hides it instead, and flask_moment_render() shows it by removing that class.
+# .flask-moment rule in app.css hides it instead (keeping its room), and flask_moment_render() shows it by removing
+# that class.
 INLINE_STYLE = ' style="display: none"'
+SPAN_END = "</span>"
 
-# The largest unit that fits, and its words; the Chinese ones are moment's zh-cn words ("3 分钟前").
-UNITS = (
-    (365 * 86400, lambda n, t: ngettext("%(num)d year ago", "%(num)d years ago", n, t)),
-    (30 * 86400, lambda n, t: ngettext("%(num)d month ago", "%(num)d months ago", n, t)),
-    (86400, lambda n, t: ngettext("%(num)d day ago", "%(num)d days ago", n, t)),
-    (3600, lambda n, t: ngettext("%(num)d hour ago", "%(num)d hours ago", n, t)),
-    (60, lambda n, t: ngettext("%(num)d minute ago", "%(num)d minutes ago", n, t)),
+# moment.js's fromNow() steps (its relativeTime thresholds): a count of each unit, rounded half up, below its limit
+# gives "N units ago", a count of 1 or less "a unit ago"; the Chinese words are moment's zh-cn ones ("3 分钟前", "1 小时前").
+FEW_SECONDS = 44  # up to this many seconds: "a few seconds ago"
+STEPS = (  # seconds in the unit, its limit, its words
+    (60, 45, lambda t: gettext("a minute ago", t),
+     lambda n, t: ngettext("%(num)d minute ago", "%(num)d minutes ago", n, t)),
+    (3600, 22, lambda t: gettext("an hour ago", t),
+     lambda n, t: ngettext("%(num)d hour ago", "%(num)d hours ago", n, t)),
+    (86400, 26, lambda t: gettext("a day ago", t),
+     lambda n, t: ngettext("%(num)d day ago", "%(num)d days ago", n, t)),
 )
+MONTH_STEPS = (  # months in the unit, its limit, its words: moment counts these in calendar months
+    (1, 11, lambda t: gettext("a month ago", t),
+     lambda n, t: ngettext("%(num)d month ago", "%(num)d months ago", n, t)),
+    (12, None, lambda t: gettext("a year ago", t),
+     lambda n, t: ngettext("%(num)d year ago", "%(num)d years ago", n, t)),
+)
+MONTH_SECONDS = 146097 * 86400 / 4800  # moment's average month: a 400-year Gregorian cycle's days over its months
 # Code points an HTML document may not hold (the Nu checker's "forbidden code point"): the C0 controls but tab, LF, FF
 # and CR, DEL and the C1 controls, and the noncharacters.
 FORBIDDEN_IN_HTML = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f" + "".join(sorted(NONCHARACTERS)) + "]")
 
 
 def time_ago(when, now=None, translations=None):
-    """Describe roughly how long ago a naive UTC time was, in the page's language, as moment's fromNow() would."""
-    seconds = max(0, int(((now or utcnow()) - when).total_seconds()))
-    for size, words in UNITS:
-        if seconds >= size:
-            return words(seconds // size, translations)
-    return gettext("a few seconds ago", translations)
+    """Describe how long ago a naive UTC time was, in the page's language, in the words and steps of moment's
+    fromNow(): readers without JavaScript read what the others do, and the others' page keeps the room moment.js's
+    text takes (macros/time.html)."""
+    now = now or utcnow()
+    seconds = max(0, (now - when).total_seconds())
+    if _rounded(seconds) <= FEW_SECONDS:
+        return gettext("a few seconds ago", translations)
+    for size, limit, one, many in STEPS:
+        count = _rounded(seconds / size)
+        if count <= 1:
+            return one(translations)
+        if count < limit:
+            return many(count, translations)
+    months = _months_between(when, now)
+    for size, limit, one, many in MONTH_STEPS:
+        count = _rounded(months / size)
+        if count <= 1:
+            return one(translations)
+        if limit is None or count < limit:
+            return many(count, translations)
+
+
+def _rounded(number):
+    """Round half up, as JavaScript's Math.round() does (Python's round() goes to the even number)."""
+    return floor(number + 0.5)
+
+
+def _months_between(when, now):
+    """Count the months from a naive time to a later one as moment.js does: the whole calendar months, then the rest
+    in average months."""
+    whole = (now.year - when.year) * 12 + now.month - when.month
+    if _months_later(when, whole) > now:
+        whole -= 1
+    return whole + (now - _months_later(when, whole)).total_seconds() / MONTH_SECONDS
+
+
+def _months_later(when, months):
+    """Add calendar months to a time, on the same day of the month or the month's last (January 31 -> February 28)."""
+    year, month = divmod(when.month - 1 + months, 12)
+    year += when.year
+    return when.replace(year=year, month=month + 1, day=min(when.day, monthrange(year, month + 1)[1]))
 
 
 @pass_context
@@ -73,6 +122,20 @@ def utc_datetime(when):
                                                    current_language().code))
 
 
+def local_text(when):
+    """Write a naive UTC time in the shape of moment.js's "LLL" in the page's language, still in UTC: the unseen text
+    that keeps a local time's room on the page until moment.js writes the visitor's own (macros/time.html)."""
+    return _local_text(when.replace(second=0, microsecond=0), current_language().code)
+
+
+@lru_cache(maxsize=256)
+def _local_text(minute, language):
+    """Write local_text() of a minute in a language once (a page's "now" is the same text for sixty seconds)."""
+    # TRANSLATORS: a Babel (CLDR) date pattern giving a date and time the shape moment.js's "LLL" gives them in your
+    # language (moment's zh-cn: "2026年12月1日晚上8点43分", "yyyy年M月d日Bh点mm分" in Babel's letters).
+    return format_datetime(minute, gettext("MMMM d, yyyy h:mm a"), locale=language)  # naive: UTC
+
+
 @lru_cache(maxsize=256)
 def _formatted(minute, pattern, locale):
     """Format a naive UTC minute with Babel, once: the page's "now" stays the same text for sixty seconds (~15 µs)."""
@@ -80,11 +143,20 @@ def _formatted(minute, pattern, locale):
 
 
 class StyleFreeMoment(moment):
-    """Flask-Moment's moment, rendered without the inline style attribute."""
+    """Flask-Moment's moment, rendered without the inline style attribute, and around `text` when given: a text of
+    the shape moment.js will write there (app.css keeps it unseen), so the page does not move when it does."""
+
+    def __init__(self, timestamp=None, local=False, text=None):
+        super().__init__(timestamp, local)
+        self.text = text
 
     def _render(self, *args, **kwargs):
-        """Render the timestamp span as Flask-Moment does, minus its style attribute."""
-        return Markup(str(super()._render(*args, **kwargs)).replace(INLINE_STYLE, ""))
+        """Render the timestamp span as Flask-Moment does, minus its style attribute, around the text if any."""
+        markup = str(super()._render(*args, **kwargs)).replace(INLINE_STYLE, "")
+        if self.text is not None:
+            # Flask-Moment writes the timestamp as the span's text: the span up to that text, then ours.
+            markup = markup[:markup.rindex(">", 0, -len(SPAN_END)) + 1] + str(escape(self.text)) + SPAN_END
+        return Markup(markup)
 
 
 def init_app(app):
@@ -96,6 +168,7 @@ def init_app(app):
     app.add_template_filter(typed)
     app.add_template_filter(user_url)
     app.add_template_filter(utc_datetime)
+    app.add_template_filter(local_text)
     app.extensions["moment"] = StyleFreeMoment
     # A global as well as Flask-Moment's context variable, so macros imported without context (cheaper) see it.
     app.add_template_global(StyleFreeMoment, "moment")

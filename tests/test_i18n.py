@@ -1,6 +1,7 @@
 """中文 and English: choosing the language, the page/fragment contract in both, no English left on a Chinese page."""
 
-from datetime import datetime
+import re
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import pytest
@@ -346,8 +347,43 @@ def test_local_times_without_javascript_are_written_by_babel(language, make_app)
         now = datetime(2020, 1, 2, 3, 4)
         assert time_ago(datetime(2020, 1, 2, 3, 3, 58), now) == language["ago"]
         three_minutes, one_day = time_ago(datetime(2020, 1, 2, 3, 1), now), time_ago(datetime(2020, 1, 1, 3, 4), now)
-    assert (three_minutes, one_day) == (("3 minutes ago", "1 day ago") if language["tag"] == "en" else
+    assert (three_minutes, one_day) == (("3 minutes ago", "a day ago") if language["tag"] == "en" else
                                         ("3 分钟前", "1 天前"))
+
+
+# moment.js 2.31's fromNow() at 2020-01-02 03:04 UTC (node, en and zh-cn), across each of its steps' edges: the
+# server writes the same words, so the text moment.js writes keeps the room the server's kept (no layout shift).
+NOW = datetime(2020, 1, 2, 3, 4)
+FROM_NOW = [
+    (timedelta(seconds=44), "a few seconds ago", "几秒前"),
+    (timedelta(seconds=45), "a minute ago", "1 分钟前"),
+    (timedelta(seconds=89), "a minute ago", "1 分钟前"),
+    (timedelta(seconds=90), "2 minutes ago", "2 分钟前"),
+    (timedelta(minutes=44, seconds=29), "44 minutes ago", "44 分钟前"),
+    (timedelta(minutes=44, seconds=30), "an hour ago", "1 小时前"),
+    (timedelta(minutes=90), "2 hours ago", "2 小时前"),
+    (timedelta(hours=21, minutes=29), "21 hours ago", "21 小时前"),
+    (timedelta(hours=21, minutes=30), "a day ago", "1 天前"),
+    (timedelta(hours=36), "2 days ago", "2 天前"),
+    (timedelta(days=25), "25 days ago", "25 天前"),
+    (timedelta(days=25, hours=12), "a month ago", "1 个月前"),
+    (timedelta(days=45), "a month ago", "1 个月前"),
+    (timedelta(days=46), "2 months ago", "2 个月前"),
+    (timedelta(days=304), "10 months ago", "10 个月前"),
+    (timedelta(days=319), "a year ago", "1 年前"),  # 10 calendar months and 17 days: 11 of moment's months
+    (timedelta(days=547), "a year ago", "1 年前"),
+    (timedelta(days=549), "2 years ago", "2 年前"),
+    (timedelta(days=3650), "10 years ago", "10 年前"),
+]
+
+
+@pytest.mark.parametrize(("ago", "english", "chinese"), FROM_NOW)
+def test_time_ago_says_what_moment_s_from_now_says(app, ago, english, chinese):
+    from flasky.templating import time_ago
+
+    for accept, expected in (("en", english), ("zh-CN", chinese)):
+        with app.test_request_context(headers={"Accept-Language": accept}):
+            assert time_ago(NOW - ago, NOW) == expected
 
 
 def test_chinese_pages_load_moment_s_chinese_locale_and_english_ones_do_not(client, language):
@@ -421,3 +457,43 @@ def test_force_language_switches_our_catalog_and_flask_babel_s_then_restores_bot
         with force_language("zh"):
             assert (gettext("Home"), current_language().tag, str(get_locale())) == ("首页", "zh-CN", "zh")
         assert (gettext("Home"), current_language().tag, str(get_locale())) == ("Home", "en", "en")
+
+
+# moment.js 2.31's "LLL" of these times in UTC (node, en and zh-cn). Babel names the Chinese day periods by CLDR's
+# hours (下午 at 18:59 where moment says 晚上): always two characters, the same room.
+LLL = [
+    (datetime(2026, 1, 9, 0, 0), "January 9, 2026 12:00 AM", "2026年1月9日凌晨12点00分"),
+    (datetime(2026, 1, 9, 8, 30), "January 9, 2026 8:30 AM", "2026年1月9日早上8点30分"),
+    (datetime(2026, 12, 31, 13, 5), "December 31, 2026 1:05 PM", "2026年12月31日下午1点05分"),
+    (datetime(2026, 12, 31, 18, 59), "December 31, 2026 6:59 PM", "2026年12月31日晚上6点59分"),
+]
+DAY_PERIOD = re.compile(r"(?<=日)\w\w(?=\d)")
+
+
+@pytest.mark.parametrize(("when", "english", "chinese"), LLL)
+def test_a_local_time_holds_a_text_of_moment_s_shape(app, when, english, chinese):
+    from flasky.templating import local_text
+
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert local_text(when) == english
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        assert DAY_PERIOD.sub("..", local_text(when)) == DAY_PERIOD.sub("..", chinese)
+
+
+# The shape of moment.js's "LLL" in each language.
+LLL_SHAPE = {"en": re.compile(r"[A-Z][a-z]+ \d{1,2}, \d{4} \d{1,2}:\d{2} [AP]M"),
+             "zh-CN": re.compile(r"\d{4}年\d{1,2}月\d{1,2}日\w\w\d{1,2}点\d{2}分")}
+
+
+@pytest.mark.parametrize("path", ["/", "/user/Alice", "/users"])
+def test_each_time_holds_a_text_of_moment_s_shape_and_noscript_its_own(client, language, greet, path):
+    greet("Alice")
+    times = client.get(path).soup.select("main [data-timestamp]")
+    assert times
+    for time in times:
+        held, without_js = time.get_text(), time.find_next_sibling("noscript").get_text()
+        if time["data-function"] == "fromNow":
+            assert held == without_js == language["ago"]
+        else:
+            assert LLL_SHAPE[language["tag"]].fullmatch(held), held
+            assert without_js.endswith({"en": " UTC", "zh-CN": "（UTC）"}[language["tag"]])  # the UTC time Babel wrote

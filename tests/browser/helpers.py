@@ -1,7 +1,9 @@
-"""Helpers the browser tests share: where screenshots go, a server thread, a phone's page, and checks on a page."""
+"""Helpers the browser tests share: where screenshots go, a server thread, a phone's page, and checks on a page
+(layout shift among them)."""
 
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from playwright.sync_api import expect
@@ -52,3 +54,44 @@ def assert_full_page(page, heading):
     expect(page.locator("nav .navbar-brand")).to_have_text("Flasky")
     expect(page.locator("main h1")).to_have_text(heading)
     assert page.evaluate("() => document.querySelectorAll('main h1').length") == 1
+
+
+# Every layout shift the page recorded since it started loading (buffered: true hands over the ones from before the
+# observer), after two frames so that a change just made has been laid out and painted; shifts right after input
+# (hadRecentInput) are the visitor's doing and left out, as CLS leaves them out. Each with the elements that moved.
+LAYOUT_SHIFTS = """() => new Promise((resolve) => {
+  const shifts = [];
+  const observer = new PerformanceObserver((list) => shifts.push(...list.getEntries()));
+  observer.observe({type: "layout-shift", buffered: true});
+  const describe = (node) => !node ? "(gone)" : node.nodeType !== 1 ? `text in ${describe(node.parentNode)}`
+    : node.tagName.toLowerCase() + (node.id ? `#${node.id}` : "") + (node.className ? `.${node.className}` : "");
+  requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(() => {
+    shifts.push(...observer.takeRecords());
+    observer.disconnect();
+    resolve(shifts.filter((shift) => !shift.hadRecentInput).map((shift) => ({
+      value: shift.value, at: Math.round(shift.startTime),
+      moved: shift.sources.map((source) => `${describe(source.node)} ${source.previousRect.y}->${source.currentRect.y}`
+        + ` (h ${source.previousRect.height}->${source.currentRect.height})`),
+    })));
+  }, 0)));
+})"""
+
+
+@dataclass(frozen=True)
+class LayoutShift:
+    """The page's layout shifts so far: their sum (the page's cumulative layout shift while it has had one session
+    window, as a page load has) and each shift with what moved, to say why in a failure."""
+
+    total: float
+    shifts: list
+
+    def __str__(self):
+        return f"CLS {self.total:.4f}: " + "; ".join(
+            f"{shift['value']:.4f} at {shift['at']} ms ({', '.join(shift['moved'])})" for shift in self.shifts)
+
+
+def layout_shift(page):
+    """Measure the layout shifts a page has recorded (PerformanceObserver, 'layout-shift', buffered): call it once what
+    the page renders late (times, swaps) has been rendered."""
+    shifts = page.evaluate(LAYOUT_SHIFTS)
+    return LayoutShift(sum(shift["value"] for shift in shifts), shifts)

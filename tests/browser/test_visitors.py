@@ -244,7 +244,7 @@ def test_times_a_swap_brings_are_written_before_the_swap_is_painted(page):
         window.blankTimes = [];
         document.addEventListener("htmx:afterSwap", () => window.blankTimes.push(
             [...document.querySelectorAll("#directory-rows [data-timestamp]")]
-                .filter(time => getComputedStyle(time).display === "none" || time.textContent === "").length));
+                .filter(time => getComputedStyle(time).visibility === "hidden" || time.textContent === "").length));
     }""")
     page.locator("#q").press_sequentially("ann", delay=30)
     expect(page.locator("#directory-count")).to_have_text("25 names")
