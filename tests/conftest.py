@@ -1,4 +1,5 @@
-"""Shared fixtures: an app on a fresh database (SQLite and PostgreSQL), its htmx-aware client, a real SMTP server."""
+"""Shared fixtures: an app on a fresh database (SQLite and PostgreSQL), its htmx-aware client, a real SMTP server,
+and what the chapter steps ch05 and ch06 read from the environment (tests/chapters/, tests/browser/)."""
 
 import os
 from datetime import datetime, timedelta
@@ -12,9 +13,11 @@ from flasky.live.wakeup import current_wakeups
 from flasky.models import OutboxMessage, Role, User
 from flasky.outbox import DELIVERY_KEY
 from flasky.outbox.worker import Worker
+from flasky.testing import free_port
 from flasky.text import search_key
+from tests.chapters.helpers import ADMIN as CHAPTERS_ADMIN
 from tests.postgres import PostgresCluster, PostgresUnavailable
-from tests.smtp_sink import running_smtp_server
+from tests.smtp_sink import SMTPServer, running_smtp_server
 
 # The shared helpers check pages too: pytest rewrites their asserts as it does the tests', for the same failure reports.
 pytest.register_assert_rewrite("tests.helpers", "tests.browser.helpers")
@@ -250,4 +253,25 @@ def mail_settings(smtp_server):
         "MAIL_TIMEOUT": 5.0,
         "FLASKY_ADMIN": "admin@example.com",
         "FLASKY_BASE_URL": "https://flasky.example.com",
+    }
+
+
+@pytest.fixture(scope="session")
+def smtp_sink():
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 for the chapter steps' mail (ch06)."""
+    server = SMTPServer(free_port()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def step_environment(tmp_path_factory, smtp_sink):
+    """What ch05 and ch06 read from the environment when first imported: a temporary SQLite file, the SMTP sink, the
+    admin (set only while they are imported, so no other test sees it)."""
+    return {
+        "CHAPTERS_DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('chapters') / 'chapters.sqlite'}",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(smtp_sink.port),
+        "MAIL_USE_TLS": "false",
+        "FLASKY_ADMIN": CHAPTERS_ADMIN,
     }

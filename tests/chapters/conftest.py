@@ -1,11 +1,9 @@
 """Fixtures of the chapters' tests: a test client of the module's step (its STEP), each language in turn, and what
-ch05 and ch06 read from the environment when they are imported (a temporary database, a real SMTP server)."""
+ch05 and ch06 at their migrations' head (what they read from the environment: tests/conftest.py step_environment)."""
 
 import pytest
 
-from flasky.testing import free_port
-from tests.chapters.helpers import ADMIN, LANGUAGES, forget_names, step_app, upgraded
-from tests.smtp_sink import SMTPServer
+from tests.chapters.helpers import LANGUAGES, forget_names, step_app, upgraded
 
 
 @pytest.fixture(params=list(LANGUAGES))
@@ -24,27 +22,6 @@ def app(request):
 def client(app):
     """A test client of the step's app."""
     return app.test_client()
-
-
-@pytest.fixture(scope="session")
-def smtp_sink():
-    """A real SMTP server (aiosmtpd) on 127.0.0.1 for ch06's mail."""
-    server = SMTPServer(free_port()).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def step_environment(tmp_path_factory, smtp_sink):
-    """What ch05 and ch06 read from the environment when first imported: a temporary SQLite file, the SMTP sink, the
-    admin (set only while they are imported, so no other test sees it)."""
-    return {
-        "CHAPTERS_DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('chapters') / 'chapters.sqlite'}",
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": str(smtp_sink.port),
-        "MAIL_USE_TLS": "false",
-        "FLASKY_ADMIN": ADMIN,
-    }
 
 
 @pytest.fixture(scope="module")

@@ -1,24 +1,15 @@
 """Each step in Chromium with JavaScript: htmx swaps in place (no page load), local times render, no console error
-(so no script or style the CSP refuses). The browser suite's fixtures: tests/browser/conftest.py."""
+(so no script or style the CSP refuses). Each test serves the step it drives (tests/chapters/ has their other tests)."""
 
 from contextlib import contextmanager
 
 import pytest
 from playwright.sync_api import expect
 
-# The browser suite's fixtures, used here by name: Debian's Chromium, a page whose console errors fail the test.
-from tests.browser.conftest import browser_context_args, browser_type_launch_args, console_errors, page  # noqa: F401
 from tests.browser.helpers import HAS_MARKER, mark, serve
 from tests.chapters.helpers import forget_names, step_app, upgraded
 
-pytestmark = pytest.mark.timeout(90)
 served = contextmanager(serve)
-
-
-@pytest.fixture(scope="session")
-def base_url():
-    """No one base URL: each test serves the step it drives."""
-    return None
 
 
 def test_ch02_a_link_swaps_the_greeting_in_place_and_back_and_reload_show_whole_pages(page):
