@@ -6,7 +6,8 @@ from contextlib import contextmanager
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import HAS_MARKER, mark, serve
+from tests.browser.helpers import HAS_MARKER, layout_shift, mark, serve
+from tests.browser.test_layout_shift import LOCALES, TAGS, VIEWPORTS, late
 from tests.chapters.helpers import forget_names, step_app, upgraded
 
 served = contextmanager(serve)
@@ -74,3 +75,23 @@ def test_ch05_and_ch06_remember_a_name_and_ch06_mails_the_admin(page, step_envir
             forget_names(module)
     mails = 1 if name == "ch06" else 0
     assert len(smtp_sink.mailbox.wait_for(mails, timeout=5)) == mails
+
+
+@pytest.mark.parametrize("step", ["ch03", "ch04", "ch05", "ch06"])
+@pytest.mark.parametrize("language", LOCALES)
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_nothing_moves_once_a_step_s_page_has_shown(step, language, viewport, browser, browser_context_args,
+                                                     console_errors, step_environment, request):
+    app = upgraded(step, step_environment).app if step in ("ch05", "ch06") else step_app(step)
+    context = browser.new_context(**{**browser_context_args, "viewport": VIEWPORTS[viewport],
+                                     "locale": LOCALES[language], "timezone_id": "UTC"})
+    context.set_default_timeout(5_000)
+    request.addfinalizer(context.close)
+    page = console_errors.watch(context.new_page())
+    page.route("**/flask-moment.js", late)
+    with served(app) as url:
+        page.goto(url + "/")
+        expect(page.locator("html")).to_have_attribute("lang", TAGS[language])
+        expect(page.locator(".flask-moment")).to_have_count(0)  # moment.js has written every time
+        shift = layout_shift(page)
+    assert shift.total == 0, str(shift)
