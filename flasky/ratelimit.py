@@ -111,7 +111,8 @@ def storage_health(app):
 def unshared_limits_warning(app, workers):
     """Say why limits counted in memory by each of several worker processes let several times as many through, or
     return None when they do not (one worker, a shared storage, limits off)."""
-    if workers < 2 or not app.config["RATELIMIT_ENABLED"] or storage_scheme(app) != "memory":
+    config = getattr(app, "config", {})  # the README's worker may serve another WSGI app, without a limiter
+    if workers < 2 or not config.get("RATELIMIT_ENABLED") or storage_scheme(app) != "memory":
         return None
     return (f"Rate limits are counted by each of the {workers} worker processes alone (RATELIMIT_STORAGE_URI is "
             f"memory://), so they let {workers} times as many requests through (and more with several nodes): set "

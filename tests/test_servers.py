@@ -16,12 +16,15 @@ import socket
 import subprocess
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
 
 from flasky.testing import BIN, PRODUCTION, Gunicorn, Server, free_port, migrate, soup_of
 from tests.helpers import celery_worker_process, wait_until
+
+ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.slow
 
@@ -277,3 +280,12 @@ def test_the_stream_worker_fits_its_connections_to_the_open_file_limit(tmp_path,
         assert statuses == [200] * held + [503], "exactly what fits, then a refusal"
         assert "does not fit the open-file limit 256; serving 192 at once" in log
     assert "Traceback" not in log and "Too many open files" not in log
+
+
+def test_the_stream_worker_serves_another_flask_app_too(tmp_path):
+    # As bench/run.py serves its bare route (bench/hello.py): an app with no rate limiter, no live feed, no Flasky.
+    with Gunicorn("bench.hello:app", **PRODUCTION, ready_path="/", cwd=ROOT, log_path=tmp_path / "server.log") as server:
+        pages = [requests.get(server.url("/"), timeout=5) for _ in range(20)]
+        log = server.log_text()
+    assert {page.status_code for page in pages} == {200}
+    assert "Traceback" not in log and "Exception in worker process" not in log
