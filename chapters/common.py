@@ -1,5 +1,6 @@
 """What every step shares and no chapter of the book teaches: English or Chinese by Accept-Language, the repository's
-static files, the strict Content-Security-Policy, and (from ch. 3 on) Flask-Moment without inline scripts.
+static files (pre-compressed), the strict Content-Security-Policy, and (from ch. 3 on) Flask-Moment without inline
+scripts.
 
 各章共用、书中没有讲的部分：按 Accept-Language 选择英文或中文，使用仓库的 static/ 目录，严格的内容安全策略（CSP），
 以及（第 3 章起）不用内联脚本的 Flask-Moment。
@@ -12,6 +13,7 @@ from flask import Blueprint, current_app, request
 from flask_babel import Babel, get_locale
 from jinja2 import ChoiceLoader, FileSystemLoader
 
+from flasky import assets
 from flasky.security import CONTENT_SECURITY_POLICY
 from flasky.templating import StyleFreeMoment
 
@@ -61,6 +63,8 @@ def init_app(app, chapter, summary):
     """Give a step its two languages, the static files, the CSP and the template globals its pages use: its chapter
     number and summary (a lazy string: the meta description of its home page)."""
     Babel(app, locale_selector=select_language, default_translation_directories=str(TRANSLATIONS))
+    # The repository's static files as the main app sends them: the vendored ones gzip'd ahead (their .gz siblings).
+    app.view_functions["static"] = lambda filename: assets.send_static_file(app, filename)
     app.after_request(add_language_and_policy)
     app.add_template_global(language_tag)
     app.add_template_global(HTMX_CONFIG, "htmx_config")

@@ -1,6 +1,7 @@
 """Every step runs as the README says (flask --app chapters/<step> …, from the repository's root), and never under a
 module name another step, the app or a test could take."""
 
+import gzip
 import os
 import subprocess
 import sys
@@ -53,3 +54,12 @@ def test_every_step_s_pages_are_valid_html(step_environment, tmp_path):
                 pages[f"{step}{path}-{language}"] = answer.get_data(as_text=True)
     assert len(pages) == 28
     assert html_errors(pages, tmp_path) == []
+
+
+@pytest.mark.parametrize("step", ["ch02", "ch03", "ch04"])  # ch05 and ch06 too (common.py), imported with their settings
+def test_each_step_sends_the_vendored_files_gzip_d_to_browsers_that_take_it(step):
+    client = step_app(step).test_client()
+    path = "/static/vendor/htmx-2.0.11/htmx.min.js"
+    with client.get(path, headers={"Accept-Encoding": "gzip, br"}) as packed, client.get(path) as plain:
+        assert packed.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in packed.headers["Vary"]
+        assert gzip.decompress(packed.data) == plain.data and "Content-Encoding" not in plain.headers
