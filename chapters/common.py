@@ -9,11 +9,12 @@ scripts.
 import json
 from pathlib import Path
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app, request, url_for
 from flask_babel import Babel, get_locale
-from jinja2 import ChoiceLoader, FileSystemLoader
+from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
-from flasky import assets
+from flasky import assets, inspector
+from flasky.inspector import recorder
 from flasky.security import CONTENT_SECURITY_POLICY
 from flasky.templating import StyleFreeMoment
 
@@ -89,3 +90,18 @@ def init_moment(app):
     """Render Flask-Moment's times without inline styles, and serve its code and chapters.js as files."""
     app.extensions["moment"] = StyleFreeMoment  # Flask-Moment's, minus the style="display: none" the CSP refuses
     app.register_blueprint(moment_bp)
+
+
+def init_inspector(app):
+    """Under `flask run --debug` only (ch. 4 on: it keeps its lists in the session), give a step the main app's
+    exchange inspector: every page lists its requests, the htmx headers that chose each answer, the view, the status
+    and the templates rendered, and /dev/exchanges lists them without JavaScript (flasky/inspector/)."""
+    if not app.debug:
+        return
+    app.config["FLASKY_INSPECTOR"] = True  # base.html shows the panel
+    app.register_blueprint(inspector.bp)
+    recorder.record_templates(app)
+    app.add_template_global(lambda filename: url_for("static", filename=filename), "static_url")
+    # The inspector's templates and partial, after the steps' own: nothing of a step's is shadowed.
+    app.jinja_loader = ChoiceLoader([app.jinja_loader, FileSystemLoader(HERE.parent / "templates"),
+                                     PrefixLoader({"partials": FileSystemLoader(HERE.parent / "partials")})])

@@ -6,6 +6,7 @@ entries in chapters/translations/zh/LC_MESSAGES/messages.po, then python -m chap
 
 import sys
 import tempfile
+from contextlib import chdir
 from pathlib import Path
 
 from flasky.cli import pybabel
@@ -16,9 +17,14 @@ EXTRACT_ARGS = ["-F", str(HERE / "babel.cfg"), "-k", "_l", "--no-location", "--s
                 "--project=Flasky chapters", "--copyright-holder=Flasky"]
 
 
+# The main app's exchange inspector, which the steps show under flask run --debug (common.py init_inspector()).
+INSPECTOR_TEMPLATES = ["templates/inspector", "partials/inspector-exchanges.html"]
+
+
 def extract_messages(pot_file):
-    """Write every marked string of chapters/ to a .pot template."""
-    pybabel("extract", *EXTRACT_ARGS, "-o", str(pot_file), str(HERE))
+    """Write every marked string of chapters/, and of the inspector's templates, to a .pot template."""
+    with chdir(HERE.parent):  # the inspector's paths are the repository's
+        pybabel("extract", *EXTRACT_ARGS, "-o", str(pot_file), str(HERE), *INSPECTOR_TEMPLATES)
 
 
 def update():

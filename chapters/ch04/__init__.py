@@ -6,7 +6,8 @@ one view for GET and POST / as in the book. Without JavaScript the form posts an
 a fresh form, with the greeting and the flash sent out of band (greeted.html). A rejected name answers 422 with the
 message beside the field (the whole page, or for htmx the form alone, the focus on the field), a failed CSRF check
 400 (common.py tells htmx to swap both). The session keeps the name; flash() says when it changed. templates/ holds
-only what is new; the rest (base.html, user.html …) comes from ch03/templates/.
+only what is new; the rest (base.html, user.html …) comes from ch03/templates/. With `flask run --debug`, every page
+has the main app's exchange inspector: which template answered each request, and the htmx headers that chose it.
 
 第 4 章 Web 表单：第 3 章的 hello.py 加上名字表单。运行：flask --app chapters/ch04 run
 新内容：SECRET_KEY 和 Flask-WTF 的 CSRF 令牌；NameForm（去掉首尾空白，1 到 64 个字符，不含 < 或 >）；和书中一样，
@@ -14,7 +15,8 @@ only what is new; the rest (base.html, user.html …) comes from ch03/templates/
 启用 htmx 时同一个表单由 hx-post 提交并就地替换：新的表单，问候和 flash 消息带外（out of band）发送（greeted.html）。
 名字不合格时返回 422，错误提示在输入框旁边（整页，或 htmx 只得到表单，焦点移到输入框），CSRF 检查失败返回 400
 （common.py 让 htmx 替换这两种响应）。会话记住名字，名字变了用 flash() 提示。templates/ 里只有新增或改动的模板，其余
-（base.html、user.html……）来自 ch03/templates/。
+（base.html、user.html……）来自 ch03/templates/。用 `flask run --debug` 运行时，每个页面都有主程序的交换检查面板：
+每个请求由哪个模板应答，以及决定它的 htmx 首部。
 """
 
 import os
@@ -35,6 +37,7 @@ common.init_app(app, chapter=4, summary=_l("Flask Web Development, chapter 4 in 
 common.reuse_templates(app, "ch03")
 moment = Moment(app)
 common.init_moment(app)
+common.init_inspector(app)  # flask run --debug: every page lists its exchanges
 
 
 def strip(value):

@@ -43,6 +43,7 @@ common.init_app(app, chapter=5, summary=_l("Flask Web Development, chapter 5 in 
 common.reuse_templates(app, "ch04", "ch03")
 moment = Moment(app)
 common.init_moment(app)
+common.init_inspector(app)  # flask run --debug: every page lists its exchanges
 db = SQLAlchemy(app)
 migrate = Migrate(app, db, directory=str(Path(__file__).with_name("migrations")))
 

@@ -56,6 +56,7 @@ common.init_app(app, chapter=6, summary=_l("Flask Web Development, chapter 6 in 
 common.reuse_templates(app, "ch05", "ch04", "ch03")
 moment = Moment(app)
 common.init_moment(app)
+common.init_inspector(app)  # flask run --debug: every page lists its exchanges
 db = SQLAlchemy(app)
 migrate = Migrate(app, db, directory=str(Path(__file__).parent.parent / "ch05" / "migrations"))
 mail = Mail(app)

@@ -1,9 +1,10 @@
-"""What the inspector records: render()'s choice (its `rendered` signal), then the request and the answer as sent
-(Flask's request_finished, after every after_request hook, so Vary and the htmx headers are the final ones)."""
+"""What the inspector records: render()'s choice (its `rendered` signal; in an app without render(), the templates
+render_template() rendered), then the request and the answer as sent (Flask's request_finished, after every
+after_request hook, so Vary and the htmx headers are the final ones)."""
 
 import secrets
 
-from flask import current_app, g, request, request_finished, session
+from flask import current_app, g, request, request_finished, session, template_rendered
 from jinja2 import TemplateNotFound, meta
 
 from .. import hypermedia
@@ -74,6 +75,21 @@ def note_rendered(app, page=None, fragment=None, oob=(), status=200):
     else:
         g.inspector_rendered = (*([Rendered(fragment, "fragment")] if fragment else []),
                                 *(Rendered(name, "oob") for name in oob))
+
+
+def record_templates(app):
+    """Also note what render_template() renders, for an app whose views call it themselves (the chapter steps)."""
+    template_rendered.connect(note_template, app)
+
+
+def note_template(app, template, context, **extra):
+    """Remember the template a view rendered (the last one wins, as in note_rendered()): a fragment for an htmx swap,
+    else a page, with the partials it includes."""
+    if template.name is None or template.name.startswith(("inspector/", OWN_PARTIALS)):
+        return
+    swap = request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+    g.inspector_rendered = (Rendered(template.name, "fragment" if swap else "page"),
+                            *(Rendered(name, "include") for name in includes(app, template.name)))
 
 
 def includes(app, name):

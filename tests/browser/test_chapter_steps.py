@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from tests.browser.helpers import HAS_MARKER, layout_shift, mark, serve
 from tests.browser.test_layout_shift import LOCALES, TAGS, VIEWPORTS, late
-from tests.chapters.helpers import forget_names, step_app, upgraded
+from tests.chapters.helpers import debug_step_app, forget_names, step_app, upgraded
 
 served = contextmanager(serve)
 
@@ -95,3 +95,19 @@ def test_nothing_moves_once_a_step_s_page_has_shown(step, language, viewport, br
         expect(page.locator(".flask-moment")).to_have_count(0)  # moment.js has written every time
         shift = layout_shift(page)
     assert shift.total == 0, str(shift)
+
+
+def test_ch04_under_debug_the_inspector_lists_the_htmx_greet_as_it_happens(page, axe):
+    with served(debug_step_app("ch04")) as url:
+        page.goto(url + "/")
+        rows = page.locator("#inspector-exchanges tbody tr")
+        expect(rows).to_have_count(1)  # the page's own load, claimed by this tab
+        page.locator("#inspector-details summary").click()
+        page.get_by_label("What is your name?").fill("Alice")
+        page.get_by_role("button", name="Submit").click()
+        expect(page.locator("#greeting")).to_have_text("Hello, Alice!")
+        expect(rows).to_have_count(2)
+        expect(rows.first).to_contain_text("POST /")
+        expect(rows.first).to_contain_text("HX-Request: true")
+        expect(rows.first.locator(".inspector-fragment")).to_have_text("greeted.html (fragment)")
+        axe(page, "chapter 4 with the inspector open")

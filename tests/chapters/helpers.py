@@ -1,6 +1,8 @@
 """What the chapters' tests share: the two languages, htmx's headers, and the checks every page must pass."""
 
 import importlib
+import importlib.util
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -25,6 +27,18 @@ def step_module(step):
 def step_app(step):
     """The app of one step."""
     return step_module(step).app
+
+
+def debug_step_app(step):
+    """The app of a second copy of a step's module, imported as `flask --app chapters/<step> run --debug` imports it
+    (FLASK_DEBUG=1), under the name chapters_<step>_debug (the first copy stays as the suite imported it)."""
+    spec = importlib.util.spec_from_file_location(f"chapters_{step}_debug", ROOT / "chapters" / step / "__init__.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # Flask finds the step's folder (templates/) through it
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FLASK_DEBUG", "1")
+        spec.loader.exec_module(module)
+    return module.app
 
 
 def upgraded(name, environment):
