@@ -125,15 +125,10 @@ def utc_datetime(when):
 def local_text(when):
     """Write a naive UTC time in the shape of moment.js's "LLL" in the page's language, still in UTC: the unseen text
     that keeps a local time's room on the page until moment.js writes the visitor's own (macros/time.html)."""
-    return _local_text(when.replace(second=0, microsecond=0), current_language().code)
-
-
-@lru_cache(maxsize=256)
-def _local_text(minute, language):
-    """Write local_text() of a minute in a language once (a page's "now" is the same text for sixty seconds)."""
     # TRANSLATORS: a Babel (CLDR) date pattern giving a date and time the shape moment.js's "LLL" gives them in your
     # language (moment's zh-cn: "2026年12月1日晚上8点43分", "yyyy年M月d日Bh点mm分" in Babel's letters).
-    return format_datetime(minute, gettext("MMMM d, yyyy h:mm a"), locale=language)  # naive: UTC
+    pattern = gettext("MMMM d, yyyy h:mm a")
+    return _formatted(when.replace(second=0, microsecond=0), pattern, current_language().code)
 
 
 @lru_cache(maxsize=256)

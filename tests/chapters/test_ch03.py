@@ -1,5 +1,7 @@
 """chapters/ch03: a layout, a partial that is both part of the page and the htmx swap, error pages, local times."""
 
+import re
+
 import pytest
 
 from tests.chapters.helpers import fragment_ids, headers, page_problems, served_assets, soup, text_of
@@ -18,6 +20,17 @@ def test_the_home_page(client, language):
     assert page_problems(response, language) == []
     assert text_of(response, "greeting") == WORDS[language]["stranger"]
     assert text_of(response, "local-time").startswith(WORDS[language]["time"])
+
+
+@pytest.mark.parametrize(("language", "shape", "ago"), [
+    ("en", r"[A-Z][a-z]+ \d{1,2}, \d{4} \d{1,2}:\d{2} [AP]M", "a few seconds ago"),
+    ("zh-CN", r"\d{4}年\d{1,2}月\d{1,2}日(凌晨|早上|上午|中午|下午|晚上)\d{1,2}点\d{2}分", "几秒前"),
+])
+def test_each_time_holds_text_of_moment_s_shape_until_moment_writes_it(client, language, shape, ago):
+    local, since = soup(client.get("/", headers=headers(language))).select("#local-time .flask-moment, "
+                                                                            "#time-ago .flask-moment")
+    assert re.fullmatch(shape, local.get_text()), local.get_text()  # moment's "LLL", in UTC
+    assert since.get_text() == ago
 
 
 def test_times_are_flask_moment_s_without_the_inline_style_the_csp_refuses(client):
