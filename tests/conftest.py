@@ -9,6 +9,7 @@ from sqlalchemy import event, insert, select
 
 from flasky import create_app
 from flasky.extensions import db as _db
+from flasky.live.hub import stop_hub
 from flasky.live.wakeup import current_wakeups
 from flasky.models import OutboxMessage, Role, User
 from flasky.outbox import DELIVERY_KEY
@@ -21,7 +22,7 @@ from tests.smtp_sink import SMTPServer, running_smtp_server
 
 # The shared helpers check pages too: pytest rewrites their asserts as it does the tests', for the same failure reports.
 pytest.register_assert_rewrite("tests.helpers", "tests.browser.helpers")
-from tests.helpers import ThreadedServerClient, create_schema, drop_schema, running_redis  # noqa: E402  (after the rewrite is registered)
+from tests.helpers import ThreadedServerClient, create_schema, drop_schema, running_redis, wait_until  # noqa: E402  (after the rewrite is registered)
 
 # Every test that uses a database runs once per backend, unless TEST_DATABASE_URL pins one.
 BACKENDS = ["custom"] if os.environ.get("TEST_DATABASE_URL") else ["sqlite", "postgresql"]
@@ -103,13 +104,18 @@ def make_app():
 
     yield make_app
     for app, created_tables in made:
-        stop_delivery_thread(app)
+        stop_threads(app)
         if (wakeups := current_wakeups(app)) is not None:
             wakeups.close()  # its connection to Redis, if a greeting published on it
         with app.app_context():
             if created_tables:
                 drop_schema()
             _db.session.remove()
+            # One still lent now would go back to the old pool after dispose(), which nobody closes: psycopg's
+            # "connection deleted while still open" in whichever test runs at the next collection. Name the test.
+            pool = _db.engine.pool
+            assert wait_until(lambda: getattr(pool, "checkedout", lambda: 0)() == 0, 5), \
+                "a database connection is still lent out as the app is thrown away (a response or thread left open)"
             _db.engine.dispose()
 
 
@@ -118,16 +124,19 @@ def app(make_app, database_url, app_overrides):
     """A testing app whose tables exist for the duration of one test."""
     app = make_app(SQLALCHEMY_DATABASE_URI=database_url, create_tables=True, **app_overrides)
     yield app
-    stop_delivery_thread(app)  # before its tables go
+    stop_threads(app)  # before its tables go
     with app.app_context():
         drop_schema()
 
 
-def stop_delivery_thread(app):
-    """Stop the app's mail delivery thread, if it runs one."""
+def stop_threads(app):
+    """Stop the app's background threads before its tables and engine go: its mail delivery thread, if it runs one,
+    and the live panel's tailer (a read still running at engine.dispose() would give its connection back to the old
+    pool, which nobody closes: psycopg's "connection deleted while still open" in a later test)."""
     worker = app.extensions.get(DELIVERY_KEY)
     if isinstance(worker, Worker):
         worker.stop()
+    assert stop_hub(app), "the live panel's tailer did not end within 5 s of its hub's closing"
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from flasky import create_app, greeting
 from flasky.config import StartupError
 from flasky.live.events import current_state
 from flasky.live.capacity import SLOTS_KEY, stream_limit
-from flasky.live.hub import Hub, close_hub
+from flasky.live.hub import Hub, close_hub, stop_hub
 from flasky.live.stream import sse_event
 from flasky.extensions import db as _db
 from flasky.models import GreetingEvent, User, utcnow
@@ -571,6 +571,17 @@ def test_a_stopping_server_ends_every_stream_at_once_and_opens_none(app, greet):
     assert not any(reader.is_alive() for reader in readers) and time.monotonic() - started < 2
     assert app.extensions[Hub.KEY].streams == 0
     assert app.test_client().get("/greetings/stream").status_code == 503
+
+
+def test_a_stopped_hub_s_tailer_ends_with_a_stream_still_counted_and_gives_its_connection_back(app):
+    hub = app.extensions[Hub.KEY]
+    assert hub.subscribe(limit=1)  # a stream whose response nobody closed: it stays counted in
+    assert wait_until(lambda: hub.state is not None), "the tailer reads the table"
+    tailer = hub.tailer
+    assert stop_hub(app, timeout=5) and not tailer.is_alive() and hub.tailer is None
+    assert hub.streams == 1 and not hub.subscribe(limit=2), "closed: no stream opens, no tailer starts"
+    with app.app_context():
+        assert getattr(_db.engine.pool, "checkedout", lambda: 0)() == 0
 
 
 # --- the poll route -------------------------------------------------------------------------------------------

@@ -73,11 +73,24 @@ class Hub:
         return None if self.closing or not found else found
 
     def close(self):
-        """End every stream at its next wake-up, which is now, and refuse new ones: the server is stopping, and its
-        clients reconnect (with their Last-Event-ID) to whichever process serves next."""
+        """End every stream at its next wake-up, which is now, and the tailer at its next read, and refuse new ones:
+        the server is stopping, and its clients reconnect (with their Last-Event-ID) to whichever process serves
+        next."""
         with self.lock:
             self.closing = True
             self._announce()
+
+    def stop(self, timeout):
+        """Close the hub and wait (at most `timeout` seconds) for its tailer to end; return whether it has ended. An
+        app that is thrown away (a test's) stops its hub before disposing of its engine: a read still running then
+        would give its connection back to a pool nobody closes."""
+        self.close()
+        with self.lock:
+            tailer = self.tailer
+        if tailer is not None:
+            tailer.join(timeout)
+            return not tailer.is_alive()
+        return True
 
     def _wait_until(self, found, timeout):
         """Wait until found() returns something true (read under the lock, again at each change); return it, or its
@@ -109,7 +122,7 @@ class Hub:
         try:
             while True:
                 with self.lock:
-                    if self.streams <= 0:
+                    if self.streams <= 0 or self.closing:
                         self.tailer = self.state = None
                         return
                 failing = self.tail_once(engine, failing)
@@ -161,6 +174,12 @@ def close_hub(app):
     hub = getattr(app, "extensions", {}).get(Hub.KEY)
     if hub is not None:
         hub.close()
+
+
+def stop_hub(app, timeout=5.0):
+    """Stop an app's hub, if it has one, and wait for its tailer (Hub.stop); return whether none is left running."""
+    hub = getattr(app, "extensions", {}).get(Hub.KEY)
+    return hub is None or hub.stop(timeout)
 
 
 def current_hub():
