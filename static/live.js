@@ -46,8 +46,9 @@ the SSE extension connects it: a refused stream is noticed, and never retried, h
     var panel = poll.section.querySelector("#recent-greetings");
     if (panel) {
       // A poll that fails is not news (the next one tries again): neither is the rejection of htmx.ajax()'s promise.
-      window.htmx.ajax("GET", poll.section.dataset.pollUrl, { source: poll.section, target: panel, swap: "outerHTML" })
-        .catch(function () {});
+      // settle:0ms, as the list's hx-swap says (partials/recent-greetings.html): its new links are boosted at once.
+      var swap = { source: poll.section, target: panel, swap: "outerHTML settle:0ms" };
+      window.htmx.ajax("GET", poll.section.dataset.pollUrl, swap).catch(function () {});
     }
   }
 

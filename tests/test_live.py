@@ -135,7 +135,7 @@ def test_the_home_page_lists_the_last_ten_greetings_newest_first_with_links_and_
     assert (section["data-poll-url"], section["data-poll-seconds"]) == ("/greetings/recent", "12")
     assert page.text_of(section["aria-labelledby"]) == "Recently greeted"
     panel = page.fragment("recent-greetings")
-    assert (panel["sse-swap"], panel["hx-swap"]) == ("greetings", "outerHTML")
+    assert (panel["sse-swap"], panel["hx-swap"]) == ("greetings", "outerHTML settle:0ms")
     items = panel.select("ol > li")
     assert len(items) == 10
     assert [item["id"] for item in items] == [f"greeting-{latest - n}" for n in range(10)]

@@ -201,6 +201,28 @@ def test_after_boosted_navigation_and_back_the_panel_is_live_again(page, greet):
     assert page.evaluate(HAS_MARKER), "boosted: no page load"
 
 
+@pytest.mark.parametrize("how", ["streamed", "polled"])
+def test_a_link_clicked_as_soon_as_a_greeting_arrives_is_a_boosted_navigation(request, page, greet, how):
+    # The panel changes under the pointer: a click in the same instant as an event or a poll's answer must not find
+    # its new links waiting for htmx to settle (20 ms by default) and load a whole page. The click comes in the
+    # microtask after the swap's afterSwap, before any timer could run.
+    if how == "streamed":
+        open_home(page)
+    else:
+        request.getfixturevalue("console_errors").allow_status(503)
+        open_home(page, request.getfixturevalue("fallback_server") + "/", status=503)
+    page.wait_for_function("() => document.querySelector('#live-greetings').getAttribute('hx-disable') === null")
+    mark(page)
+    page.evaluate("""() => document.addEventListener("htmx:afterSwap", (event) => {
+        if (event.target.id === "recent-greetings") {
+            queueMicrotask(() => document.querySelector("#recent-greetings li a").click());
+        }
+    }, { once: true })""")
+    greet("Bob")
+    expect(page.locator("#user-heading")).to_have_text("Hello, Bob!", timeout=POLLED_WITHIN_MS)
+    assert page.evaluate(HAS_MARKER), "boosted: no page load"
+
+
 def test_with_the_stream_refused_the_panel_polls_instead(page, fallback_server, console_errors, greet):
     console_errors.allow_status(503)
     requests = Requests(page)
