@@ -70,8 +70,9 @@ LAYOUT_SHIFTS = """() => new Promise((resolve) => {
     observer.disconnect();
     resolve(shifts.filter((shift) => !shift.hadRecentInput).map((shift) => ({
       value: shift.value, at: Math.round(shift.startTime),
-      moved: shift.sources.map((source) => `${describe(source.node)} ${source.previousRect.y}->${source.currentRect.y}`
-        + ` (h ${source.previousRect.height}->${source.currentRect.height})`),
+      moved: shift.sources.map(({node, previousRect: was, currentRect: now}) => `${describe(node)} y ${was.y}->${now.y}`
+        + ` x ${was.x}->${now.x} (h ${was.height}->${now.height}, w ${was.width}->${now.width})`
+        + (node && node.textContent ? ` "${node.textContent.trim().slice(0, 80)}"` : "")),
     })));
   }, 0)));
 })"""
